@@ -1,0 +1,23 @@
+# riverfish: fish eDNA (MiFish 12S) monitoring of river basins.
+# Reads of each campaign -> exact sequence variants -> taxa -> detections -> tallies.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+# The bundled example unless a config is given with --configfile (which then stands alone:
+# its campaigns are not merged with the example's).
+if not workflow.config_settings.configfiles:
+
+    configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/reads.smk"
+include: "workflow/rules/asvs.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

@@ -1,0 +1,231 @@
+"""Per-campaign exact sequence variants (ASVs): pool, denoise, remove chimeras, count.
+
+The reads of a campaign's samples are pooled (dereplicated with their abundances),
+denoised with UNOISE3, and chimeras removed with uchime3 de novo (vsearch). Each ASV is
+named by the MD5 of its upper-case sequence, so the same sequence has the same name in
+every campaign. Every distinct read sequence is then mapped once to the ASVs, and each
+sample's reads are counted through that map: a sample's counts add up to its reads that
+matched an ASV.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from riverfish.errors import ToolError
+
+
+def md5seq(seq: str) -> str:
+    """The name of a sequence: MD5 hex digest of its upper-case form."""
+    return hashlib.md5(seq.upper().encode("ascii")).hexdigest()
+
+
+def read_fasta(path: str | os.PathLike) -> Iterator[tuple[str, str]]:
+    """Yield (header without '>', sequence) from a FASTA file written by a tool."""
+    header = None
+    parts: list[str] = []
+    with open(path) as fh:
+        for line in fh:
+            line = line.rstrip("\r\n")
+            if line.startswith(">"):
+                if header is not None:
+                    yield header, "".join(parts)
+                header, parts = line[1:], []
+            elif line:
+                if header is None:
+                    raise ToolError(f"{path}: sequence before the first FASTA header")
+                parts.append(line)
+    if header is not None:
+        yield header, "".join(parts)
+
+
+def size_of(header: str) -> int:
+    """The abundance in a ``label;size=N`` header."""
+    for part in header.split(";"):
+        if part.startswith("size="):
+            return int(part[5:])
+    raise ToolError(f"header without ;size= annotation: {header}")
+
+
+def read_uniques(path: str | os.PathLike) -> Counter:
+    """sequence (upper-case) -> reads, from a per-sample dereplicated FASTA."""
+    counts: Counter = Counter()
+    for header, seq in read_fasta(path):
+        counts[seq.upper()] += size_of(header)
+    return counts
+
+
+def write_fasta(records: Iterable[tuple[str, str]], path: str | os.PathLike) -> None:
+    """Write (header, sequence) records, one line per sequence, atomically."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w") as fh:
+        for header, seq in records:
+            fh.write(f">{header}\n{seq}\n")
+    os.replace(tmp, path)
+
+
+@dataclass(frozen=True)
+class DenoiseParams:
+    """UNOISE3 / uchime3 / mapping settings (config key ``denoise``)."""
+
+    min_size: int = 8
+    alpha: float = 2.0
+    chimera_abskew: float = 16.0
+    map_identity: float = 0.97
+
+
+@dataclass
+class CampaignASVs:
+    """The result of one campaign: ASVs, counts and reads matched per sample."""
+
+    asvs: list[tuple[str, str]]  # (asv_id, sequence), most abundant first
+    counts: list[tuple[str, str, int]]  # (asv_id, sample, reads)
+    in_asvs: dict[str, int]  # sample -> reads that matched an ASV
+
+
+def _vsearch(args: list[str], log, what: str, vsearch: str = "vsearch") -> None:
+    cmd = [vsearch, *args, "--no_progress"]
+    log.write("$ " + " ".join(cmd) + "\n")
+    log.flush()
+    proc = subprocess.run(cmd, stdout=log, stderr=log, check=False)
+    if proc.returncode != 0:
+        raise ToolError(f"vsearch {what} failed (exit status {proc.returncode}); see the log")
+
+
+def denoise_campaign(
+    samples: Sequence[str],
+    uniques: Sequence[str | os.PathLike],
+    params: DenoiseParams,
+    workdir: str | os.PathLike,
+    log,
+    threads: int = 1,
+) -> CampaignASVs:
+    """Denoise the pooled reads of one campaign and count every sample's reads per ASV.
+
+    ``samples`` and ``uniques`` are parallel: the sample names and their dereplicated FASTA
+    files (``>label;size=N``). Returns ASVs ordered by total reads (then name), counts
+    ordered by sample (as given), reads (descending) and ASV name.
+    """
+    per_sample = [read_uniques(path) for path in uniques]
+    pooled: Counter = Counter()
+    for counts in per_sample:
+        pooled.update(counts)
+    if not pooled:
+        return CampaignASVs(asvs=[], counts=[], in_asvs={s: 0 for s in samples})
+
+    with tempfile.TemporaryDirectory(prefix=".denoise.", dir=workdir) as tmp:
+        tmpdir = Path(tmp)
+        pooled_fa = tmpdir / "pooled.fasta"
+        order = sorted(pooled.items(), key=lambda kv: (-kv[1], kv[0]))
+        write_fasta(((f"{md5seq(s)};size={n}", s) for s, n in order), pooled_fa)
+        denoised = tmpdir / "denoised.fasta"
+        _vsearch(
+            [
+                "--cluster_unoise",
+                str(pooled_fa),
+                "--minsize",
+                str(params.min_size),
+                "--unoise_alpha",
+                str(params.alpha),
+                "--sizein",
+                "--sizeout",
+                "--fasta_width",
+                "0",
+                "--centroids",
+                str(denoised),
+                "--threads",
+                str(threads),
+            ],
+            log,
+            "--cluster_unoise",
+        )
+        if denoised.stat().st_size == 0:
+            return CampaignASVs(asvs=[], counts=[], in_asvs={s: 0 for s in samples})
+        nonchim = tmpdir / "nonchimeras.fasta"
+        _vsearch(
+            [
+                "--uchime3_denovo",
+                str(denoised),
+                "--abskew",
+                str(params.chimera_abskew),
+                "--sizein",
+                "--sizeout",
+                "--fasta_width",
+                "0",
+                "--nonchimeras",
+                str(nonchim),
+            ],
+            log,
+            "--uchime3_denovo",
+        )
+        asv_seqs = {seq.upper() for _, seq in read_fasta(nonchim)}
+        asv_fa = tmpdir / "asvs.fasta"
+        write_fasta(((md5seq(s), s) for s in sorted(asv_seqs)), asv_fa)
+        hits = tmpdir / "map.tsv"
+        if asv_seqs:
+            _vsearch(
+                [
+                    "--usearch_global",
+                    str(pooled_fa),
+                    "--db",
+                    str(asv_fa),
+                    "--id",
+                    str(params.map_identity),
+                    "--strand",
+                    "plus",
+                    "--maxaccepts",
+                    "8",
+                    "--maxrejects",
+                    "64",
+                    "--maxhits",
+                    "1",
+                    "--userfields",
+                    "query+target+id",
+                    "--userout",
+                    str(hits),
+                    "--threads",
+                    str(threads),
+                ],
+                log,
+                "--usearch_global (mapping reads to ASVs)",
+            )
+        seq_to_asv = _read_map(hits, {md5seq(s): s for s in pooled}) if asv_seqs else {}
+
+    totals: Counter = Counter()
+    counts: list[tuple[str, str, int]] = []
+    in_asvs: dict[str, int] = {}
+    for sample, sample_counts in zip(samples, per_sample, strict=True):
+        per_asv: Counter = Counter()
+        for seq, n in sample_counts.items():
+            asv = seq_to_asv.get(seq)
+            if asv is not None:
+                per_asv[asv] += n
+        in_asvs[sample] = sum(per_asv.values())
+        totals.update(per_asv)
+        counts += [(a, sample, n) for a, n in sorted(per_asv.items(), key=lambda kv: (-kv[1], kv[0]))]
+    by_id = {md5seq(s): s for s in asv_seqs}
+    asvs = [(a, by_id[a]) for a in sorted(by_id, key=lambda a: (-totals[a], a))]
+    return CampaignASVs(asvs=asvs, counts=counts, in_asvs=in_asvs)
+
+
+def _read_map(path: Path, md5_to_seq: dict[str, str]) -> dict[str, str]:
+    """sequence -> ASV name, from vsearch --userout query+target+id."""
+    mapping: dict[str, str] = {}
+    with open(path) as fh:
+        for lineno, line in enumerate(fh, start=1):
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) != 3:
+                raise ToolError(f"{path}, line {lineno}: expected 3 fields, got {fields!r}")
+            query, target = fields[0].split(";")[0], fields[1].split(";")[0]
+            if query not in md5_to_seq:
+                raise ToolError(f"{path}, line {lineno}: unknown query {fields[0]!r}")
+            mapping[md5_to_seq[query]] = target
+    return mapping

@@ -1,0 +1,52 @@
+"""Primers: IUPAC handling and the cutadapt adapter specification for merged amplicons."""
+
+from __future__ import annotations
+
+from riverfish.errors import InputError
+
+IUPAC_COMPLEMENT = {
+    "A": "T",
+    "C": "G",
+    "G": "C",
+    "T": "A",
+    "U": "A",
+    "R": "Y",
+    "Y": "R",
+    "S": "S",
+    "W": "W",
+    "K": "M",
+    "M": "K",
+    "B": "V",
+    "V": "B",
+    "D": "H",
+    "H": "D",
+    "N": "N",
+}
+
+
+def reverse_complement(seq: str) -> str:
+    """Reverse complement of a DNA sequence with IUPAC ambiguity codes (upper-case out)."""
+    try:
+        return "".join(IUPAC_COMPLEMENT[b] for b in reversed(seq.upper()))
+    except KeyError as exc:
+        raise InputError(
+            f"primer {seq!r} contains {exc.args[0]!r}, which is not an IUPAC nucleotide code",
+            hint="use A C G T and the ambiguity codes R Y S W K M B D H V N",
+        ) from None
+
+
+def linked_adapters(forward: str, reverse: str, random_prefix_max: int) -> list[str]:
+    """cutadapt ``-g`` specifications that find the amplicon in a merged read.
+
+    A merged read is ``random prefix + forward primer + insert + reverse complement of the
+    reverse primer + random suffix``. One linked adapter is made per prefix length 0..N,
+    each anchored at the 5' end, so the forward primer must start within the first N bases;
+    the 3' part is required in full. cutadapt picks the best-matching one; the insert
+    between the primers is kept.
+    """
+    if random_prefix_max < 0:
+        raise InputError(f"random_prefix_max must be >= 0, got {random_prefix_max}")
+    fwd = forward.upper().replace("U", "T")
+    rc_rev = reverse_complement(reverse)
+    three = f"{rc_rev};required;min_overlap={len(rc_rev)}"
+    return [f"^{'N' * k}{fwd}...{three}" for k in range(random_prefix_max + 1)]

@@ -1,0 +1,226 @@
+"""Campaign sample sheets: reading, validation and path resolution.
+
+A campaign's sheet is a tab-separated file with one row per sample (river water, a negative
+control or a positive control). Every problem is reported with the sheet, the line and the
+column, before any job runs.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import jsonschema
+import pandas as pd
+import yaml
+
+from riverfish.errors import InputError
+
+NEGATIVE_CONTROLS = ("field_blank", "extraction_blank", "pcr_negative")
+FIELD = "sample"
+POSITIVE_CONTROL = "positive_control"
+
+SHEET_COLUMNS = (
+    "sample",
+    "basin",
+    "site",
+    "site_role",
+    "replicate",
+    "type",
+    "fq1",
+    "fq2",
+    "run",
+    "date",
+    "latitude",
+    "longitude",
+    "notes",
+)
+
+
+def load_schema(path: str | os.PathLike) -> dict:
+    """Read a YAML JSON-Schema file."""
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _coerce(value: str, prop: dict):
+    """Turn a sheet cell (text) into the JSON type its schema property asks for.
+
+    Cells that cannot be converted are returned unchanged, so that the schema reports them.
+    """
+    types = prop.get("type", "string")
+    types = [types] if isinstance(types, str) else list(types)
+    if value == "":
+        if "null" in types:
+            return None
+        return prop.get("default", "")
+    if "integer" in types:
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    if "number" in types:
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def read_sheet(path: str | os.PathLike, schema: dict, campaign: str) -> list[dict]:
+    """Read and validate one campaign sheet; return its rows as dicts (cells typed).
+
+    Raises InputError naming the sheet, the line and the column of the first problems.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(
+            f"the sample sheet of campaign '{campaign}' does not exist",
+            path=path,
+            hint="create it, or fix the path under 'campaigns:' in the config "
+            "(paths are relative to the project root)",
+        )
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"not UTF-8 text (byte {exc.start}): {exc.reason}",
+            path=path,
+            hint="save the sheet as UTF-8 tab-separated text",
+        ) from None
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise InputError("the sheet is empty; a header row is expected", path=path, line=1)
+    reader = csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
+    header = [h.strip() for h in next(reader)]
+    props = schema["properties"]
+    unknown = [h for h in header if h not in props]
+    if unknown:
+        raise InputError(
+            f"unknown column(s) {', '.join(repr(u) for u in unknown)} in the header",
+            path=path,
+            line=1,
+            hint=f"the columns are: {', '.join(SHEET_COLUMNS)} (tab-separated)",
+        )
+    missing = [c for c in schema["required"] if c not in header]
+    if missing:
+        raise InputError(
+            f"missing column(s) {', '.join(repr(m) for m in missing)}; header read: "
+            f"{header!r}",
+            path=path,
+            line=1,
+            hint="the sheet must be tab-separated with the required columns "
+            f"{', '.join(schema['required'])}",
+        )
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise InputError(f"column(s) {dupes} appear more than once", path=path, line=1)
+
+    validator = jsonschema.Draft202012Validator(schema)
+    rows: list[dict] = []
+    problems: list[str] = []
+    for lineno, cells in enumerate(reader, start=2):
+        if not cells or all(c.strip() == "" for c in cells):
+            continue
+        if len(cells) != len(header):
+            problems.append(
+                f"{path}, line {lineno}: {len(cells)} cells, expected {len(header)} "
+                "(one per header column, tab-separated)"
+            )
+            continue
+        row = {h: _coerce(c.strip(), props[h]) for h, c in zip(header, cells, strict=True)}
+        for err in sorted(validator.iter_errors(row), key=lambda e: list(e.path)):
+            column = err.path[0] if err.path else None
+            what = f"column '{column}': " if column else ""
+            desc = props.get(column, {}).get("description") if column else None
+            problems.append(
+                f"{path}, line {lineno}, {what}{err.message}"
+                + (f" (expected: {desc})" if desc else "")
+            )
+        row["_line"] = lineno
+        rows.append(row)
+    if problems:
+        shown = problems[:20]
+        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise InputError(
+            f"the sample sheet of campaign '{campaign}' has {len(problems)} problem(s):\n  "
+            + "\n  ".join(shown)
+            + more
+        )
+    if not rows:
+        raise InputError(
+            f"the sample sheet of campaign '{campaign}' has no sample rows", path=path
+        )
+    return rows
+
+
+def resolve_path(value: str, root: Path) -> Path:
+    """A path from a sheet: absolute, or relative to the project root."""
+    p = Path(value)
+    return p if p.is_absolute() else (root / p)
+
+
+def load_campaigns(
+    campaigns: Mapping[str, str],
+    schema: dict,
+    root: str | os.PathLike,
+    check_files: bool = True,
+) -> pd.DataFrame:
+    """Read every campaign's sheet, check it, and return one table of all samples.
+
+    The table has the sheet columns (defaults filled in), a ``campaign`` column, absolute
+    ``fq1``/``fq2`` paths, and ``sheet``/``line`` for messages. Sample names must be unique
+    across all campaigns; FASTQ files must exist and be readable.
+    """
+    root = Path(root).resolve()
+    records: list[dict] = []
+    seen: dict[str, tuple[Path, int]] = {}
+    problems: list[str] = []
+    for campaign, sheet in campaigns.items():
+        sheet_path = resolve_path(sheet, root)
+        for row in read_sheet(sheet_path, schema, campaign):
+            line = row.pop("_line")
+            name = row["sample"]
+            if name in seen:
+                first_sheet, first_line = seen[name]
+                problems.append(
+                    f"{sheet_path}, line {line}, column 'sample': sample name '{name}' is "
+                    f"already used at {first_sheet}, line {first_line}; sample names must "
+                    "be unique across all campaigns"
+                )
+                continue
+            seen[name] = (sheet_path, line)
+            for col in ("fq1", "fq2"):
+                fq = resolve_path(row[col], root)
+                if check_files and not fq.is_file():
+                    problems.append(
+                        f"{sheet_path}, line {line}, column '{col}': FASTQ file of sample "
+                        f"'{name}' not found: {fq} (paths are relative to the project "
+                        f"root {root}, or absolute)"
+                    )
+                elif check_files and not os.access(fq, os.R_OK):
+                    problems.append(
+                        f"{sheet_path}, line {line}, column '{col}': FASTQ file of sample "
+                        f"'{name}' is not readable: {fq} (check its permissions)"
+                    )
+                row[col] = str(fq)
+            if row["fq1"] == row["fq2"]:
+                problems.append(
+                    f"{sheet_path}, line {line}: fq1 and fq2 of sample '{name}' are the same "
+                    "file; give the forward (R1) and reverse (R2) reads"
+                )
+            full = {c: schema["properties"][c].get("default", "") for c in SHEET_COLUMNS}
+            full.update(row)
+            full["campaign"] = campaign
+            full["sheet"] = str(sheet_path)
+            full["line"] = line
+            records.append(full)
+    if problems:
+        raise InputError(
+            f"{len(problems)} problem(s) in the sample sheets:\n  " + "\n  ".join(problems[:20])
+        )
+    table = pd.DataFrame.from_records(records)
+    table["replicate"] = table["replicate"].astype(int)
+    return table

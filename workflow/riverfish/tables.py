@@ -1,0 +1,64 @@
+"""Writing and reading the workflow's tables (UTF-8, tab-separated, header row)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from riverfish.errors import ToolError
+
+TRACKING_COLUMNS = [
+    "sample",
+    "campaign",
+    "raw_pairs",
+    "merged",
+    "primer_trimmed",
+    "length_ok",
+    "quality_ok",
+    "in_asvs",
+]
+
+
+def write_tsv(df: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write a table atomically: a failed write never leaves a complete-looking file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    df.to_csv(tmp, sep="\t", index=False, lineterminator="\n", na_rep="")
+    os.replace(tmp, path)
+
+
+def read_tsv(path: str | os.PathLike, **kwargs) -> pd.DataFrame:
+    """Read one of the workflow's tables (text columns stay text, empty cells stay empty)."""
+    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=[""], **kwargs)
+
+
+def read_tracking(
+    campaign: str,
+    samples: Sequence[str],
+    stats_files: Sequence[str | os.PathLike],
+    in_asvs: dict[str, int],
+) -> pd.DataFrame:
+    """The read-tracking table of one campaign from the per-sample stats files.
+
+    Checks that every stats file belongs to the sample it is listed for and that no step
+    has more reads than the one before it.
+    """
+    rows = []
+    for sample, path in zip(samples, stats_files, strict=True):
+        with open(path) as fh:
+            stats = json.load(fh)
+        if stats.get("sample") != sample:
+            raise ToolError(f"{path}: stats of sample {stats.get('sample')!r}, not {sample!r}")
+        row = {"sample": sample, "campaign": campaign}
+        row.update({c: int(stats[c]) for c in TRACKING_COLUMNS[2:-1]})
+        row["in_asvs"] = int(in_asvs.get(sample, 0))
+        steps = [row[c] for c in TRACKING_COLUMNS[2:]]
+        if any(b > a for a, b in zip(steps, steps[1:], strict=False)):
+            raise ToolError(f"read tracking of sample {sample!r} is not decreasing: {steps}")
+        rows.append(row)
+    return pd.DataFrame(rows, columns=TRACKING_COLUMNS)

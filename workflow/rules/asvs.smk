@@ -1,0 +1,54 @@
+# Per campaign: pool the samples' reads, denoise (UNOISE3), remove chimeras (uchime3 de
+# novo), name ASVs by MD5 and count every sample's reads per ASV. Then the contract tables
+# over all campaigns.
+
+
+rule campaign_asvs:
+    input:
+        uniques=lambda wc: expand(
+            f"{OUT}/campaigns/{wc.campaign}/samples/{{sample}}.uniques.fasta",
+            sample=campaign_samples(wc.campaign),
+        ),
+        stats=lambda wc: expand(
+            f"{OUT}/campaigns/{wc.campaign}/samples/{{sample}}.stats.json",
+            sample=campaign_samples(wc.campaign),
+        ),
+    output:
+        asvs=f"{OUT}/campaigns/{{campaign}}/asvs.fasta",
+        counts=f"{OUT}/campaigns/{{campaign}}/asv_counts.tsv",
+        tracking=f"{OUT}/campaigns/{{campaign}}/read_tracking.tsv",
+    params:
+        samples=lambda wc: campaign_samples(wc.campaign),
+        denoise=config["denoise"],
+    log:
+        f"{OUT}/logs/campaign_asvs/{{campaign}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/campaign_asvs/{{campaign}}.tsv"
+    threads: 2
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    conda:
+        "../envs/reads.yaml"
+    script:
+        "../scripts/campaign_asvs.py"
+
+
+rule all_asvs:
+    input:
+        asvs=expand(f"{OUT}/campaigns/{{campaign}}/asvs.fasta", campaign=CAMPAIGNS),
+        counts=expand(f"{OUT}/campaigns/{{campaign}}/asv_counts.tsv", campaign=CAMPAIGNS),
+        tracking=expand(
+            f"{OUT}/campaigns/{{campaign}}/read_tracking.tsv", campaign=CAMPAIGNS
+        ),
+    output:
+        asvs=f"{OUT}/asv/asvs.fasta",
+        counts=f"{OUT}/asv/asv_counts.tsv",
+        tracking=f"{OUT}/qc/read_tracking.tsv",
+    log:
+        f"{OUT}/logs/all_asvs.log",
+    localrule: True
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../scripts/all_asvs.py"

@@ -1,0 +1,86 @@
+# Configuration, sample sheets and helpers shared by every stage. Everything here runs
+# when the workflow is parsed, so bad input stops the run before any job starts.
+import json
+import re
+import os
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+ROOT = Path(workflow.basedir).resolve()
+LIB = ROOT / "workflow"
+# Jobs (shell commands and scripts, local or on a cluster) import the riverfish library
+# from the source tree, whichever Python environment runs them.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (str(LIB), os.environ.get("PYTHONPATH", "")) if p
+)
+# Tools installed beside the Snakemake that runs the workflow (the project's .venv: python,
+# cutadapt) come first on PATH; a conda environment (--sdm conda) still takes precedence.
+_bindir = str(Path(sys.executable).parent)
+if _bindir not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = os.pathsep.join([_bindir, os.environ.get("PATH", "")])
+if str(LIB) not in sys.path:
+    sys.path.insert(0, str(LIB))
+
+from riverfish import sheets  # noqa: E402
+from riverfish.errors import RiverfishError  # noqa: E402
+
+validate(config, str(LIB / "schemas" / "config.schema.yaml"))
+
+OUT = config["output_dir"].rstrip("/")
+CAMPAIGNS = list(config["campaigns"])
+
+try:
+    SAMPLES = sheets.load_campaigns(
+        config["campaigns"],
+        sheets.load_schema(LIB / "schemas" / "samples.schema.yaml"),
+        root=ROOT,
+    )
+except RiverfishError as exc:
+    raise WorkflowError(f"invalid sample sheet(s):\n{exc}") from None
+SAMPLES = SAMPLES.set_index("sample", drop=False)
+
+
+wildcard_constraints:
+    sample="|".join(map(re.escape, SAMPLES["sample"])),
+    campaign="|".join(map(re.escape, CAMPAIGNS)),
+
+
+def campaign_samples(campaign):
+    """Sample names of a campaign, in sheet order."""
+    return list(SAMPLES.loc[SAMPLES["campaign"] == campaign, "sample"])
+
+
+def sample_fastq(wildcards):
+    row = SAMPLES.loc[wildcards.sample]
+    return {"r1": row["fq1"], "r2": row["fq2"]}
+
+
+def read_params():
+    """The per-sample science settings, as the JSON the reads module takes."""
+    p, m, f = config["primers"], config["merge"], config["filter"]
+    return json.dumps(
+        {
+            "forward": p["forward"],
+            "reverse": p["reverse"],
+            "random_prefix_max": p["random_prefix_max"],
+            "max_error_rate": p["max_error_rate"],
+            "both_orientations": p["both_orientations"],
+            "min_overlap": m["min_overlap"],
+            "max_diffs": m["max_diffs"],
+            "min_length": f["min_length"],
+            "max_length": f["max_length"],
+            "max_expected_errors": f["max_expected_errors"],
+        },
+        sort_keys=True,
+    )
+
+
+def all_targets():
+    return [
+        f"{OUT}/asv/asvs.fasta",
+        f"{OUT}/asv/asv_counts.tsv",
+        f"{OUT}/qc/read_tracking.tsv",
+    ]

@@ -1,0 +1,24 @@
+"""Snakemake adapter: the contract tables over all campaigns (union of ASVs, counts, tracking)."""
+
+import sys
+
+import pandas as pd
+
+from riverfish.asvs import read_fasta, write_fasta
+from riverfish.tables import read_tsv, write_tsv
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+
+with open(sm.log[0], "w") as log:
+    sys.stderr = log
+    seen: dict[str, str] = {}
+    for path in sm.input.asvs:
+        for asv_id, seq in read_fasta(path):
+            if seen.setdefault(asv_id, seq) != seq:
+                raise ValueError(f"{path}: ASV {asv_id} has two different sequences")
+    write_fasta(seen.items(), sm.output.asvs)
+    counts = pd.concat([read_tsv(p, dtype={"reads": "int64"}) for p in sm.input.counts])
+    write_tsv(counts, sm.output.counts)
+    tracking = pd.concat([read_tsv(p) for p in sm.input.tracking])
+    write_tsv(tracking, sm.output.tracking)
+    log.write(f"{len(seen)} distinct ASVs over {len(sm.input.asvs)} campaign(s)\n")

@@ -1,0 +1,28 @@
+"""Snakemake adapter: denoise one campaign and count its samples' reads per ASV."""
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from riverfish.asvs import DenoiseParams, denoise_campaign, write_fasta
+from riverfish.tables import read_tracking, write_tsv
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+
+with open(sm.log[0], "w") as log:
+    sys.stderr = log
+    samples = list(sm.params.samples)
+    result = denoise_campaign(
+        samples,
+        list(sm.input.uniques),
+        DenoiseParams(**sm.params.denoise),
+        workdir=Path(sm.output.asvs).parent,
+        log=log,
+        threads=sm.threads,
+    )
+    tracking = read_tracking(sm.wildcards.campaign, samples, list(sm.input.stats), result.in_asvs)
+    write_fasta(result.asvs, sm.output.asvs)
+    write_tsv(pd.DataFrame(result.counts, columns=["asv_id", "sample", "reads"]), sm.output.counts)
+    write_tsv(tracking, sm.output.tracking)
+    log.write(f"{len(result.asvs)} ASVs; reads in ASVs per sample: {result.in_asvs}\n")
