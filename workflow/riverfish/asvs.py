@@ -210,7 +210,9 @@ def denoise_campaign(
                 per_asv[asv] += n
         in_asvs[sample] = sum(per_asv.values())
         totals.update(per_asv)
-        counts += [(a, sample, n) for a, n in sorted(per_asv.items(), key=lambda kv: (-kv[1], kv[0]))]
+        counts += [
+            (a, sample, n) for a, n in sorted(per_asv.items(), key=lambda kv: (-kv[1], kv[0]))
+        ]
     by_id = {md5seq(s): s for s in asv_seqs}
     asvs = [(a, by_id[a]) for a in sorted(by_id, key=lambda a: (-totals[a], a))]
     return CampaignASVs(asvs=asvs, counts=counts, in_asvs=in_asvs)

@@ -88,6 +88,21 @@ def count_pairs(r1: str, r2: str) -> int:
     return n
 
 
+def find_tool(name: str) -> str:
+    """Path of a command-line tool: on PATH, or installed beside this Python (a venv's bin)."""
+    found = shutil.which(name)
+    if found is None:
+        beside = Path(sys.executable).parent / name
+        if beside.is_file() and os.access(beside, os.X_OK):
+            found = str(beside)
+    if found is None:
+        raise ToolError(
+            f"{name} is not on PATH nor beside {sys.executable}; install it (see README) "
+            "and run again"
+        )
+    return found
+
+
 def _run(cmd: list[str], log, what: str) -> None:
     """Run a tool, sending its messages to the log; raise ToolError on failure."""
     log.write("$ " + " ".join(cmd) + "\n")
@@ -135,8 +150,8 @@ def process_sample(
     stats_out: Path,
     log,
     threads: int = 1,
-    vsearch: str = "vsearch",
-    cutadapt: str = "cutadapt",
+    vsearch: str | None = None,
+    cutadapt: str | None = None,
 ) -> SampleStats:
     """Turn one sample's read pairs into dereplicated, primer-free, quality-filtered reads.
 
@@ -144,6 +159,8 @@ def process_sample(
     (JSON with the read-tracking numbers). Both appear only when everything succeeded.
     A sample left with no reads is a valid result (an empty FASTA and zeros).
     """
+    vsearch = vsearch or find_tool("vsearch")
+    cutadapt = cutadapt or find_tool("cutadapt")
     stats = SampleStats(sample=sample)
     stats.raw_pairs = count_pairs(r1, r2)
     uniques_out = Path(uniques_out)
@@ -280,9 +297,6 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         params = ReadParams(**json.loads(args.params))
-        for tool in ("vsearch", "cutadapt"):
-            if shutil.which(tool) is None:
-                raise ToolError(f"{tool} is not on PATH; install it (see README) and run again")
         process_sample(
             args.sample,
             args.r1,

@@ -107,8 +107,7 @@ def read_sheet(path: str | os.PathLike, schema: dict, campaign: str) -> list[dic
     missing = [c for c in schema["required"] if c not in header]
     if missing:
         raise InputError(
-            f"missing column(s) {', '.join(repr(m) for m in missing)}; header read: "
-            f"{header!r}",
+            f"missing column(s) {', '.join(repr(m) for m in missing)}; header read: {header!r}",
             path=path,
             line=1,
             hint="the sheet must be tab-separated with the required columns "
@@ -150,9 +149,7 @@ def read_sheet(path: str | os.PathLike, schema: dict, campaign: str) -> list[dic
             + more
         )
     if not rows:
-        raise InputError(
-            f"the sample sheet of campaign '{campaign}' has no sample rows", path=path
-        )
+        raise InputError(f"the sample sheet of campaign '{campaign}' has no sample rows", path=path)
     return rows
 
 

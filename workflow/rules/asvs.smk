@@ -17,19 +17,19 @@ rule campaign_asvs:
         asvs=f"{OUT}/campaigns/{{campaign}}/asvs.fasta",
         counts=f"{OUT}/campaigns/{{campaign}}/asv_counts.tsv",
         tracking=f"{OUT}/campaigns/{{campaign}}/read_tracking.tsv",
-    params:
-        samples=lambda wc: campaign_samples(wc.campaign),
-        denoise=config["denoise"],
     log:
         f"{OUT}/logs/campaign_asvs/{{campaign}}.log",
     benchmark:
         f"{OUT}/benchmarks/campaign_asvs/{{campaign}}.tsv"
+    conda:
+        "../envs/reads.yaml"
     threads: 2
     resources:
         mem_mb=2000,
         runtime=60,
-    conda:
-        "../envs/reads.yaml"
+    params:
+        samples=lambda wc: campaign_samples(wc.campaign),
+        denoise=config["denoise"],
     script:
         "../scripts/campaign_asvs.py"
 
@@ -37,7 +37,9 @@ rule campaign_asvs:
 rule all_asvs:
     input:
         asvs=expand(f"{OUT}/campaigns/{{campaign}}/asvs.fasta", campaign=CAMPAIGNS),
-        counts=expand(f"{OUT}/campaigns/{{campaign}}/asv_counts.tsv", campaign=CAMPAIGNS),
+        counts=expand(
+            f"{OUT}/campaigns/{{campaign}}/asv_counts.tsv", campaign=CAMPAIGNS
+        ),
         tracking=expand(
             f"{OUT}/campaigns/{{campaign}}/read_tracking.tsv", campaign=CAMPAIGNS
         ),

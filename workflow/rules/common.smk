@@ -11,21 +11,13 @@ from snakemake.utils import validate
 
 ROOT = Path(workflow.basedir).resolve()
 LIB = ROOT / "workflow"
-# Jobs (shell commands and scripts, local or on a cluster) import the riverfish library
-# from the source tree, whichever Python environment runs them.
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (str(LIB), os.environ.get("PYTHONPATH", "")) if p
-)
-# Tools installed beside the Snakemake that runs the workflow (the project's .venv: python,
-# cutadapt) come first on PATH; a conda environment (--sdm conda) still takes precedence.
-_bindir = str(Path(sys.executable).parent)
-if _bindir not in os.environ.get("PATH", "").split(os.pathsep):
-    os.environ["PATH"] = os.pathsep.join([_bindir, os.environ.get("PATH", "")])
 if str(LIB) not in sys.path:
     sys.path.insert(0, str(LIB))
 
-from riverfish import sheets  # noqa: E402
+from riverfish import jobenv, sheets  # noqa: E402
 from riverfish.errors import RiverfishError  # noqa: E402
+
+jobenv.prepare(LIB)
 
 validate(config, str(LIB / "schemas" / "config.schema.yaml"))
 

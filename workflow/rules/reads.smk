@@ -10,20 +10,20 @@ rule sample_reads:
     output:
         uniques=f"{OUT}/campaigns/{{campaign}}/samples/{{sample}}.uniques.fasta",
         stats=f"{OUT}/campaigns/{{campaign}}/samples/{{sample}}.stats.json",
-    params:
-        settings=read_params(),
     log:
         f"{OUT}/logs/sample_reads/{{campaign}}/{{sample}}.log",
     benchmark:
         f"{OUT}/benchmarks/sample_reads/{{campaign}}/{{sample}}.tsv"
+    group:
+        "reads"
+    conda:
+        "../envs/reads.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=30,
-    conda:
-        "../envs/reads.yaml"
-    group:
-        "reads"
+    params:
+        settings=read_params(),
     shell:
         "python -m riverfish.reads --sample {wildcards.sample:q} --r1 {input.r1:q}"
         " --r2 {input.r2:q} --uniques {output.uniques:q} --stats {output.stats:q}"
