@@ -15,6 +15,8 @@ if not workflow.config_settings.configfiles:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/reads.smk"
 include: "workflow/rules/asvs.smk"
+include: "workflow/rules/reference.smk"
+include: "workflow/rules/classify.smk"
 
 
 rule all:

@@ -14,7 +14,7 @@ LIB = ROOT / "workflow"
 if str(LIB) not in sys.path:
     sys.path.insert(0, str(LIB))
 
-from riverfish import jobenv, sheets  # noqa: E402
+from riverfish import jobenv, refdb, sheets  # noqa: E402
 from riverfish.errors import RiverfishError  # noqa: E402
 
 jobenv.prepare(LIB)
@@ -33,6 +33,36 @@ try:
 except RiverfishError as exc:
     raise WorkflowError(f"invalid sample sheet(s):\n{exc}") from None
 SAMPLES = SAMPLES.set_index("sample", drop=False)
+
+
+def reference_inputs():
+    """The reference database's input files (absolute), by role; optional ones if given."""
+    ref = config["reference"]
+    files = {}
+    for key in ("fasta", "lineage", "family_table", "common_names"):
+        value = ref.get(key, "")
+        if not value:
+            if key in ("fasta", "lineage"):
+                raise WorkflowError(
+                    f"config: reference.{key} is not set; give the path of the MiFish-format "
+                    "FASTA (reference.fasta) and of the genus lineage CSV (reference.lineage)"
+                )
+            continue
+        path = sheets.resolve_path(value, ROOT)
+        if not path.is_file():
+            raise WorkflowError(
+                f"config: reference.{key} = {value!r}: file not found ({path}); paths are "
+                "relative to the project root or absolute"
+            )
+        files[key] = str(path)
+    return files
+
+
+# The built database lives in a folder named by the checksum of its inputs, so a changed
+# input builds a new version beside the old one, and classification caches are per version.
+REFDB_CHECKSUM = refdb.database_checksum(*reference_inputs().values())[:16]
+REFDB = f"{OUT}/reference/{REFDB_CHECKSUM}"
+CLASSIFY_CACHE = f"{OUT}/cache/classify"
 
 
 wildcard_constraints:
@@ -75,4 +105,5 @@ def all_targets():
         f"{OUT}/asv/asvs.fasta",
         f"{OUT}/asv/asv_counts.tsv",
         f"{OUT}/qc/read_tracking.tsv",
+        f"{OUT}/taxonomy/asv_taxonomy.tsv",
     ]

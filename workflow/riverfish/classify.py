@@ -1,0 +1,486 @@
+"""Turn vsearch global-alignment hits into taxa: per-rank identity thresholds + LCA.
+
+The workflow runs, once per set of distinct ASVs::
+
+    vsearch --usearch_global asvs.fasta --db refs.fasta --id 0.80 \\
+        --maxaccepts 0 --maxrejects 0 --strand both \\
+        --userout hits.tsv --userfields query+target+id+alnlen+mism+opens --threads N
+
+and :func:`assign_taxa` turns ``hits.tsv`` (read with :func:`read_hits`) and the taxonomy
+table of the reference database (:func:`read_references`) into one row per ASV.
+
+How an ASV is assigned: ``best`` is the highest identity among its hits; the *near-best*
+hits are those with identity >= ``best - margin``. The rank is the lowest of species,
+genus, family, order at which ``best`` reaches the rank's threshold **and** every near-best
+hit names the same taxon. So an ASV whose sequence is identical in two species is called
+at genus (``Tridentiger_sp``) with both species as candidates, never as one of them.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import MappingProxyType
+
+import pandas as pd
+
+from .errors import InputError, ToolError
+
+__all__ = [
+    "ASSIGNMENT_COLUMNS",
+    "DEFAULT_MARGIN",
+    "DEFAULT_THRESHOLDS",
+    "HIT_COLUMNS",
+    "RANKS",
+    "REFERENCE_COLUMNS",
+    "VSEARCH_USERFIELDS",
+    "assign_taxa",
+    "read_hits",
+    "read_references",
+    "validate_thresholds",
+]
+
+#: ``--userfields`` the workflow passes to vsearch; :func:`read_hits` expects these columns.
+VSEARCH_USERFIELDS = "query+target+id+alnlen+mism+opens"
+
+#: Columns of the DataFrame returned by :func:`read_hits`.
+HIT_COLUMNS = ("asv_id", "ref_id", "identity", "alnlen", "mism", "opens")
+
+#: Ranks from the lowest to the highest.
+RANKS = ("species", "genus", "family", "order")
+
+#: Default minimum identity (percent) of the best hit for a call at each rank.
+DEFAULT_THRESHOLDS: Mapping[str, float] = MappingProxyType(
+    {"species": 98.5, "genus": 96.0, "family": 90.0, "order": 85.0}
+)
+
+#: Default width (percentage points) of the near-best window below the best hit.
+DEFAULT_MARGIN = 0.5
+
+#: Columns the taxonomy table of the reference database must have.
+REFERENCE_COLUMNS = ("ref_id", "species", "genus", "family", "order")
+
+#: Columns of the table returned by :func:`assign_taxa`.
+ASSIGNMENT_COLUMNS = (
+    "asv_id",
+    "taxon",
+    "rank",
+    "species",
+    "genus",
+    "family",
+    "order",
+    "best_identity",
+    "candidates",
+    "common_name",
+    "next_species_identity",
+    "margin_to_next_species",
+    "n_hits",
+    "n_near_best",
+)
+
+# Identities are compared with this tolerance, so 98.5 reaches a 98.5 threshold even
+# after floating-point arithmetic (best - margin).
+_EPS = 1e-9
+_SIZE_ANNOTATION = re.compile(r";size=\d+;?$")
+
+
+# --------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------
+
+
+def _hits_error(path: Path, line: int, what: str) -> ToolError:
+    return ToolError(
+        f"{path}, line {line}: {what}\n"
+        f"  hint: the hits file must come from vsearch --usearch_global with "
+        f"--userfields {VSEARCH_USERFIELDS} (6 tab-separated columns); "
+        "a truncated file means vsearch was interrupted: delete it and rerun"
+    )
+
+
+def read_hits(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a vsearch ``--userout`` file written with :data:`VSEARCH_USERFIELDS`.
+
+    Returns a DataFrame with columns :data:`HIT_COLUMNS`: ``asv_id`` and ``ref_id`` (str),
+    ``identity`` (percent, float), ``alnlen``, ``mism``, ``opens`` (int). A ``;size=N``
+    annotation on the query label is removed. An empty file is valid (no hits).
+
+    Raises :class:`ToolError` naming the file and line on a line with the wrong number of
+    fields or a non-numeric value, since that means vsearch was run differently than
+    expected or its output was cut short.
+    """
+    path = Path(path)
+    columns: dict[str, list] = {c: [] for c in HIT_COLUMNS}
+    try:
+        handle = path.open(encoding="utf-8", newline="")
+    except FileNotFoundError:
+        raise ToolError(f"{path}: vsearch hits file not found") from None
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                continue
+            fields = line.split("\t")
+            if len(fields) != len(HIT_COLUMNS):
+                raise _hits_error(
+                    path,
+                    number,
+                    f"{len(fields)} tab-separated field(s), expected {len(HIT_COLUMNS)}",
+                )
+            query, target, ident, alnlen, mism, opens = fields
+            try:
+                identity = float(ident)
+            except ValueError:
+                raise _hits_error(path, number, f"identity {ident!r} is not a number") from None
+            if not 0.0 <= identity <= 100.0 or math.isnan(identity):
+                raise _hits_error(path, number, f"identity {ident!r} is not a percentage")
+            try:
+                counts = [int(alnlen), int(mism), int(opens)]
+            except ValueError:
+                raise _hits_error(
+                    path,
+                    number,
+                    f"alnlen/mism/opens {alnlen!r}/{mism!r}/{opens!r} are not integers",
+                ) from None
+            if not query or not target:
+                raise _hits_error(path, number, "empty query or target label")
+            columns["asv_id"].append(_SIZE_ANNOTATION.sub("", query))
+            columns["ref_id"].append(target)
+            columns["identity"].append(identity)
+            columns["alnlen"].append(counts[0])
+            columns["mism"].append(counts[1])
+            columns["opens"].append(counts[2])
+    return pd.DataFrame(
+        {
+            "asv_id": pd.Series(columns["asv_id"], dtype=object),
+            "ref_id": pd.Series(columns["ref_id"], dtype=object),
+            "identity": pd.Series(columns["identity"], dtype="float64"),
+            "alnlen": pd.Series(columns["alnlen"], dtype="int64"),
+            "mism": pd.Series(columns["mism"], dtype="int64"),
+            "opens": pd.Series(columns["opens"], dtype="int64"),
+        }
+    )
+
+
+def read_references(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read the taxonomy table of a built reference database (all columns as text).
+
+    Empty cells stay ``""`` (no NA guessing, so no name is ever read as missing).
+    """
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise InputError("reference taxonomy table not found", path=path) from None
+    missing = [c for c in REFERENCE_COLUMNS if c not in table.columns]
+    if missing:
+        raise InputError(
+            f"the taxonomy table lacks column(s) {', '.join(missing)}; "
+            f"found {', '.join(map(str, table.columns))}",
+            path=path,
+            line=1,
+            hint="use the taxonomy table written by the reference-database build",
+        )
+    return table
+
+
+# --------------------------------------------------------------------------------------
+# Assigning
+# --------------------------------------------------------------------------------------
+
+
+def validate_thresholds(
+    thresholds: Mapping[str, float], margin: float = DEFAULT_MARGIN
+) -> dict[str, float]:
+    """Check per-rank identity thresholds and the near-best margin; return them as floats.
+
+    Thresholds are percentages in (0, 100] for exactly the ranks species, genus, family
+    and order, with species >= genus >= family >= order. The margin is >= 0.
+    Raises :class:`InputError` with a hint otherwise.
+    """
+    hint = (
+        "thresholds are percent identities per rank, e.g. "
+        "{species: 98.5, genus: 96.0, family: 90.0, order: 85.0}"
+    )
+    keys = set(thresholds)
+    if keys != set(RANKS):
+        missing = [r for r in RANKS if r not in keys]
+        extra = sorted(map(str, keys - set(RANKS)))
+        parts = []
+        if missing:
+            parts.append("missing " + ", ".join(missing))
+        if extra:
+            parts.append("unknown " + ", ".join(extra))
+        raise InputError(f"identity thresholds: {'; '.join(parts)}", hint=hint)
+    values: dict[str, float] = {}
+    for rank in RANKS:
+        value = thresholds[rank]
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise InputError(
+                f"identity threshold for {rank} is {value!r}, not a number", hint=hint
+            ) from None
+        if not 0.0 < number <= 100.0:
+            raise InputError(
+                f"identity threshold for {rank} is {number}, expected a percentage in (0, 100]",
+                hint=hint,
+            )
+        values[rank] = number
+    if max(values.values()) <= 1.0:
+        raise InputError(
+            f"identity thresholds {values} look like fractions",
+            hint="give percentages (98.5), not fractions (0.985)",
+        )
+    for lower, higher in zip(RANKS, RANKS[1:], strict=False):
+        if values[lower] < values[higher]:
+            raise InputError(
+                f"identity threshold for {lower} ({values[lower]}) is below the one for "
+                f"{higher} ({values[higher]}); expected species >= genus >= family >= order",
+                hint=hint,
+            )
+    try:
+        margin_value = float(margin)
+    except (TypeError, ValueError):
+        raise InputError(f"near-best margin {margin!r} is not a number") from None
+    if not 0.0 <= margin_value < 100.0 or math.isnan(margin_value):
+        raise InputError(
+            f"near-best margin is {margin_value}, expected percentage points >= 0 (e.g. 0.5)"
+        )
+    return values
+
+
+def _text_or_none(value: object) -> str | None:
+    """A table cell as text, with "", None and NaN read as missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _reference_lookup(refs: pd.DataFrame) -> pd.DataFrame:
+    """Per ref_id: species, genus, family, order (None when empty), candidate key, name."""
+    missing = [c for c in REFERENCE_COLUMNS if c not in refs.columns]
+    if missing:
+        raise InputError(
+            f"the reference taxonomy lacks column(s) {', '.join(missing)}",
+            hint="pass the taxonomy table written by the reference-database build",
+        )
+    ref_ids = refs["ref_id"].astype(str)
+    duplicated = ref_ids[ref_ids.duplicated()].unique().tolist()
+    if duplicated:
+        raise InputError(
+            f"the reference taxonomy lists {len(duplicated)} ref_id(s) more than once, "
+            f"e.g. {', '.join(duplicated[:5])}",
+            hint="rebuild the reference database; its ref_ids are unique",
+        )
+    table = pd.DataFrame(index=pd.Index(ref_ids.tolist(), name="ref_id"))
+    ranks = {rank: [_text_or_none(v) for v in refs[rank].tolist()] for rank in RANKS}
+    for rank in RANKS:
+        table[rank] = ranks[rank]
+    labels = refs["label"].tolist() if "label" in refs.columns else [None] * len(refs)
+    names = refs["common_name"].tolist() if "common_name" in refs.columns else [None] * len(refs)
+    candidates = [
+        species or _text_or_none(label) or (f"{genus}_sp" if genus else None) or ref_id
+        for species, genus, label, ref_id in zip(
+            ranks["species"], ranks["genus"], labels, table.index, strict=True
+        )
+    ]
+    table["candidate"] = candidates
+    table["common_name"] = [_text_or_none(v) or "" for v in names]
+    return table
+
+
+def _candidate_names(lookup: pd.DataFrame) -> dict[str, str]:
+    """Candidate key -> common name (from the first reference, by ref_id, that has one)."""
+    named = lookup[lookup["common_name"] != ""].sort_index()
+    names: dict[str, str] = {}
+    for candidate, name in zip(named["candidate"], named["common_name"], strict=True):
+        names.setdefault(candidate, name)
+    return names
+
+
+def _join_unique(values: Sequence[str], sep: str) -> str:
+    seen: list[str] = []
+    for v in values:
+        if v and v not in seen:
+            seen.append(v)
+    return sep.join(seen)
+
+
+def _round(value: float) -> float:
+    return float("nan") if value is None or math.isnan(value) else round(float(value), 2)
+
+
+def assign_taxa(
+    asv_ids: Sequence[str],
+    hits: pd.DataFrame,
+    refs: pd.DataFrame,
+    thresholds: Mapping[str, float] = DEFAULT_THRESHOLDS,
+    margin: float = DEFAULT_MARGIN,
+) -> pd.DataFrame:
+    """Assign each ASV a taxon from its vsearch hits (LCA of the near-best hits).
+
+    Args:
+        asv_ids: the ASVs to assign, in output order (no duplicates).
+        hits: vsearch hits with at least asv_id, ref_id, identity (percent); hits of ASVs
+            not in ``asv_ids`` are ignored.
+        refs: the reference taxonomy (ref_id, species, genus, family, order, and
+            optionally label and common_name); empty cells mean "unknown".
+        thresholds: minimum best identity per rank, see :func:`validate_thresholds`.
+        margin: hits within ``margin`` percentage points of the best are near-best.
+
+    Returns one row per ASV with :data:`ASSIGNMENT_COLUMNS`:
+
+    - ``rank``: the lowest rank r with ``best >= thresholds[r]`` at which every near-best
+      hit names the same (known) taxon; a genus-only reference among the near-best hits
+      therefore prevents a species call. ``unassigned`` otherwise or without hits.
+    - ``taxon``: ``Genus_epithet`` (species), ``Genus_sp`` (genus), the family or order
+      name, or ``unassigned``; ``species``..``order`` hold names down to the rank.
+    - ``candidates``: the distinct species keys (and labels of genus-only references) of
+      the near-best hits, sorted, joined with ``;``.
+    - ``common_name``: the species' name, or for a genus call the candidates' known names
+      joined with ``/``; empty at higher ranks.
+    - ``next_species_identity``: the best identity of a hit naming another candidate than
+      the best hit (NaN if none); ``margin_to_next_species`` = best minus that.
+    - identities are rounded to 2 decimals; ``n_hits``, ``n_near_best`` count hits.
+
+    Raises :class:`InputError` on invalid thresholds, duplicated ASV IDs, or hits whose
+    ref_id is not in ``refs`` (hits made against another database build).
+    """
+    thr = validate_thresholds(thresholds, margin)
+    margin = float(margin)
+    ids = [str(a) for a in asv_ids]
+    if len(set(ids)) != len(ids):
+        dup = pd.Series(ids)[pd.Series(ids).duplicated()].unique().tolist()
+        raise InputError(f"ASV IDs given more than once: {', '.join(dup[:5])}")
+    for column in ("asv_id", "ref_id", "identity"):
+        if column not in hits.columns:
+            raise InputError(
+                f"the hits table lacks the column {column!r}",
+                hint="read the vsearch output with read_hits()",
+            )
+    lookup = _reference_lookup(refs)
+    names_of = _candidate_names(lookup)
+
+    h = hits.loc[hits["asv_id"].astype(str).isin(set(ids)), ["asv_id", "ref_id", "identity"]]
+    h = h.astype({"asv_id": str, "ref_id": str, "identity": "float64"})
+    unknown = sorted(set(h["ref_id"]) - set(lookup.index))
+    if unknown:
+        raise InputError(
+            f"{len(unknown)} reference(s) in the hits are not in the reference taxonomy, "
+            f"e.g. {', '.join(unknown[:5])}",
+            hint="the hits were made against another database build; rerun the search "
+            "against the current reference FASTA",
+        )
+
+    per_asv: dict[str, dict[str, object]] = {}
+    if len(h):
+        h = h.join(lookup, on="ref_id")
+        h = h.sort_values(
+            ["asv_id", "identity", "candidate", "ref_id"], ascending=[True, False, True, True]
+        )
+        groups = h.groupby("asv_id", sort=False)
+        best = groups["identity"].transform("max")
+        top_candidate = groups["candidate"].transform("first")
+        others = h[h["candidate"] != top_candidate]
+        next_best = others.groupby("asv_id")["identity"].max().to_dict()
+        n_hits = groups.size().to_dict()
+
+        near = h[h["identity"] >= best - margin - _EPS]
+        near_groups = near.groupby("asv_id", sort=False)
+        size = near_groups.size()
+        agreed: dict[str, dict[str, str | None]] = {}
+        for rank in RANKS:
+            unanimous = (near_groups[rank].nunique() == 1) & (near_groups[rank].count() == size)
+            firsts = near_groups[rank].first()
+            agreed[rank] = {
+                asv: (_text_or_none(firsts[asv]) if ok else None) for asv, ok in unanimous.items()
+            }
+        candidates = near_groups["candidate"].agg(lambda s: sorted(set(s))).to_dict()
+        best_of = near_groups["identity"].max().to_dict()
+        for asv in size.index:
+            per_asv[asv] = {
+                "best": best_of[asv],
+                "next": next_best.get(asv, float("nan")),
+                "n_hits": int(n_hits[asv]),
+                "n_near": int(size[asv]),
+                "candidates": candidates[asv],
+                **{rank: agreed[rank][asv] for rank in RANKS},
+            }
+
+    rows = []
+    for asv in ids:
+        info = per_asv.get(asv)
+        if info is None:
+            rows.append(_unassigned_row(asv))
+            continue
+        best_identity = float(info["best"])
+        rank = "unassigned"
+        for r in RANKS:
+            if best_identity >= thr[r] - _EPS and info[r]:
+                rank = r
+                break
+        names = {r: "" for r in RANKS}
+        if rank != "unassigned":
+            for r in RANKS[RANKS.index(rank) :]:
+                names[r] = info[r] or ""
+        cands: list[str] = info["candidates"]
+        if rank == "species":
+            taxon = names["species"]
+            common = names_of.get(taxon, "")
+        elif rank == "genus":
+            taxon = f"{names['genus']}_sp"
+            common = _join_unique([names_of.get(c, "") for c in cands], "/")
+        elif rank in ("family", "order"):
+            taxon = names[rank]
+            common = ""
+        else:
+            taxon = "unassigned"
+            common = ""
+        next_identity = float(info["next"])
+        rows.append(
+            {
+                "asv_id": asv,
+                "taxon": taxon,
+                "rank": rank,
+                **names,
+                "best_identity": _round(best_identity),
+                "candidates": ";".join(cands),
+                "common_name": common,
+                "next_species_identity": _round(next_identity),
+                "margin_to_next_species": _round(best_identity - next_identity),
+                "n_hits": info["n_hits"],
+                "n_near_best": info["n_near"],
+            }
+        )
+    table = pd.DataFrame(rows, columns=list(ASSIGNMENT_COLUMNS))
+    return table.astype(
+        {
+            "best_identity": "float64",
+            "next_species_identity": "float64",
+            "margin_to_next_species": "float64",
+            "n_hits": "int64",
+            "n_near_best": "int64",
+        }
+    )
+
+
+def _unassigned_row(asv: str) -> dict[str, object]:
+    """The row of an ASV without hits."""
+    return {
+        "asv_id": asv,
+        "taxon": "unassigned",
+        "rank": "unassigned",
+        **{r: "" for r in RANKS},
+        "best_identity": float("nan"),
+        "candidates": "",
+        "common_name": "",
+        "next_species_identity": float("nan"),
+        "margin_to_next_species": float("nan"),
+        "n_hits": 0,
+        "n_near_best": 0,
+    }

@@ -1,0 +1,34 @@
+# Classify every distinct ASV against the reference database: vsearch global alignment
+# (all hits above a floor, searched once per ASV and database version, cached), then the
+# lowest common ancestor of the near-best hits with per-rank identity thresholds.
+
+
+rule classify:
+    input:
+        asvs=f"{OUT}/asv/asvs.fasta",
+        db=rules.reference_db.output.fasta,
+        taxonomy=rules.reference_db.output.taxonomy,
+    output:
+        taxonomy=report(
+            f"{OUT}/taxonomy/asv_taxonomy.tsv",
+            caption="../report/taxonomy.rst",
+            category="Taxonomy",
+        ),
+        hits=f"{OUT}/taxonomy/asv_hits.tsv",
+    log:
+        f"{OUT}/logs/classify.log",
+    benchmark:
+        f"{OUT}/benchmarks/classify.tsv"
+    conda:
+        "../envs/python.yaml"
+    threads: 2
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    params:
+        cache=CLASSIFY_CACHE,
+        floor=config["classify"]["min_identity"],
+        margin=config["classify"]["margin"],
+        thresholds=config["classify"]["thresholds"],
+    script:
+        "../scripts/classify.py"
