@@ -12,11 +12,16 @@ if not workflow.config_settings.configfiles:
     configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/reads.smk"
 include: "workflow/rules/asvs.smk"
 include: "workflow/rules/reference.smk"
 include: "workflow/rules/classify.smk"
+include: "workflow/rules/controls.smk"
+include: "workflow/rules/tallies.smk"
 
 
 rule all:

@@ -37,8 +37,9 @@ def write_sheet(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def dev_sheets(dest: Path, keep=None) -> dict[str, str]:
-    """Campaign sheets of the simulated two-basin set, optionally only some samples."""
+def dev_sheets(dest: Path, keep=None, edit=None) -> dict[str, str]:
+    """Campaign sheets of the simulated two-basin set, optionally only some samples
+    (``keep(row)``) and with rows changed (``edit(row) -> row``)."""
     import csv
 
     with open(DEV / "samples.tsv") as fh:
@@ -61,6 +62,8 @@ def dev_sheets(dest: Path, keep=None) -> dict[str, str]:
             }
             for r in sel
         ]
+        if edit is not None:
+            out = [edit(dict(r)) for r in out]
         campaigns[campaign] = str(write_sheet(dest / f"{campaign}.tsv", out))
     return campaigns
 

@@ -40,13 +40,9 @@ rule all_asvs:
         counts=expand(
             f"{OUT}/campaigns/{{campaign}}/asv_counts.tsv", campaign=CAMPAIGNS
         ),
-        tracking=expand(
-            f"{OUT}/campaigns/{{campaign}}/read_tracking.tsv", campaign=CAMPAIGNS
-        ),
     output:
         asvs=f"{OUT}/asv/asvs.fasta",
         counts=f"{OUT}/asv/asv_counts.tsv",
-        tracking=f"{OUT}/qc/read_tracking.tsv",
     log:
         f"{OUT}/logs/all_asvs.log",
     localrule: True

@@ -33,6 +33,11 @@ try:
 except RiverfishError as exc:
     raise WorkflowError(f"invalid sample sheet(s):\n{exc}") from None
 SAMPLES = SAMPLES.set_index("sample", drop=False)
+# The campaigns' sample sheets (absolute paths), in campaign order.
+SHEETS = [str(sheets.resolve_path(p, ROOT)) for p in config["campaigns"].values()]
+# Basins with river-water samples, in order of first appearance in the sheets.
+BASINS = list(dict.fromkeys(SAMPLES.loc[SAMPLES["type"] == "sample", "basin"]))
+TRAITS = str(sheets.resolve_path(config["traits"], ROOT))
 
 
 def reference_inputs():
@@ -106,4 +111,7 @@ def all_targets():
         f"{OUT}/asv/asv_counts.tsv",
         f"{OUT}/qc/read_tracking.tsv",
         f"{OUT}/taxonomy/asv_taxonomy.tsv",
+        f"{OUT}/tables/detections.tsv",
+        f"{OUT}/tallies/basin_campaign.tsv",
+        f"{OUT}/plots/richness.png",
     ]

@@ -1,4 +1,4 @@
-"""Snakemake adapter: the contract tables over all campaigns (union of ASVs, counts, tracking)."""
+"""Snakemake adapter: ASVs and counts over all campaigns (the union of the campaigns' ASVs)."""
 
 import sys
 
@@ -19,6 +19,4 @@ with open(sm.log[0], "w") as log:
     write_fasta(seen.items(), sm.output.asvs)
     counts = pd.concat([read_tsv(p, dtype={"reads": "int64"}) for p in sm.input.counts])
     write_tsv(counts, sm.output.counts)
-    tracking = pd.concat([read_tsv(p) for p in sm.input.tracking])
-    write_tsv(tracking, sm.output.tracking)
     log.write(f"{len(seen)} distinct ASVs over {len(sm.input.asvs)} campaign(s)\n")

@@ -1,0 +1,210 @@
+"""Figures: what is drawn (inspected on the Figure) and the files written."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+from riverfish import plots
+from riverfish.errors import InputError
+
+CAMPAIGNS = ["2024-spring", "2024-autumn", "2025-spring"]
+
+
+def site_campaign() -> pd.DataFrame:
+    rows = [
+        ("Alpha", "A-up", "2024-spring", 2, 3, 4),
+        ("Alpha", "A-up", "2024-autumn", 2, 3, 5),
+        ("Alpha", "A-up", "2025-spring", 2, 3, 5),
+        ("Alpha", "A-mine", "2024-spring", 0, 0, 0),
+        ("Alpha", "A-mine", "2024-autumn", 1, 1, 1),
+        ("Alpha", "A-mine", "2025-spring", 2, 2, 3),
+        ("Alpha", "A-down", "2024-spring", 3, 4, 6),
+        ("Alpha", "A-down", "2025-spring", 3, 5, 7),
+        ("Beta", "B-1", "2024-spring", 1, 1, 2),
+        ("Beta", "B-2", "2024-spring", 1, 2, 2),
+    ]
+    return pd.DataFrame(
+        rows, columns=["basin", "site", "campaign", "n_orders", "n_families", "n_species"]
+    )
+
+
+def site_detections() -> pd.DataFrame:
+    rows = [
+        (
+            "Alpha",
+            "A-up",
+            "2024-spring",
+            "Salvelinus_leucomaenis",
+            "Salmonidae",
+            "Salmoniformes",
+            2,
+            True,
+        ),
+        (
+            "Alpha",
+            "A-mine",
+            "2024-spring",
+            "Salvelinus_leucomaenis",
+            "Salmonidae",
+            "Salmoniformes",
+            1,
+            True,
+        ),
+        (
+            "Alpha",
+            "A-up",
+            "2025-spring",
+            "Salvelinus_leucomaenis",
+            "Salmonidae",
+            "Salmoniformes",
+            2,
+            True,
+        ),
+        ("Alpha", "A-up", "2024-autumn", "Cottus_pollux", "Cottidae", "Perciformes", 1, True),
+        (
+            "Alpha",
+            "A-mine",
+            "2024-autumn",
+            "Zacco_platypus",
+            "Cyprinidae",
+            "Cypriniformes",
+            1,
+            False,
+        ),
+        ("Beta", "B-1", "2024-spring", "Zacco_platypus", "Cyprinidae", "Cypriniformes", 2, True),
+    ]
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "basin",
+            "site",
+            "campaign",
+            "taxon",
+            "family",
+            "order",
+            "positive_replicates",
+            "detected",
+        ],
+    )
+
+
+def check_files(fig, tmp_path):
+    png = tmp_path / "figs" / "plot.png"
+    svg = tmp_path / "figs" / "plot.svg"
+    plots.write_figure(fig, png)
+    plots.write_figure(fig, svg)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 1000
+    assert b"<svg" in svg.read_bytes()[:2000]
+    assert sorted(p.name for p in png.parent.iterdir()) == ["plot.png", "plot.svg"]
+
+
+def test_richness_figure_one_panel_per_basin_one_line_per_site(tmp_path):
+    fig = plots.richness_figure(site_campaign(), CAMPAIGNS)
+    assert isinstance(fig.canvas, FigureCanvasAgg)
+    visible = [ax for ax in fig.axes if ax.axison]
+    assert [ax.get_title() for ax in visible] == ["Alpha", "Beta"]
+    alpha, beta = visible
+    assert len(alpha.get_lines()) == 3
+    assert len(beta.get_lines()) == 2
+    assert sorted(t.get_text() for t in alpha.get_legend().get_texts()) == [
+        "A-down",
+        "A-mine",
+        "A-up",
+    ]
+    assert alpha.get_xlabel() == "Campaign"
+    assert alpha.get_ylabel() == "Species richness (number of species)"
+    assert [t.get_text() for t in alpha.get_xticklabels()] == CAMPAIGNS
+    mine = next(line for line in alpha.get_lines() if line.get_label() == "A-mine")
+    assert mine.get_ydata().tolist() == [0, 1, 3]
+    down = next(line for line in alpha.get_lines() if line.get_label() == "A-down")
+    # not sampled in 2024-autumn: a gap
+    assert np.isnan(down.get_ydata()[1])
+    assert fig.get_figwidth() <= 8.27
+    check_files(fig, tmp_path)
+
+
+def test_richness_figure_other_metric():
+    fig = plots.richness_figure(site_campaign(), CAMPAIGNS, metric="n_families")
+    assert fig.axes[0].get_ylabel() == "Number of families"
+    with pytest.raises(InputError):
+        plots.richness_figure(site_campaign(), CAMPAIGNS, metric="reads")
+
+
+def test_heatmap_cells_and_annotations(tmp_path):
+    matrix = plots.heatmap_matrix(site_detections(), CAMPAIGNS, "Alpha")
+    # order Perciformes before Salmoniformes; undetected Zacco not a row
+    assert matrix.index.tolist() == ["Cottus_pollux", "Salvelinus_leucomaenis"]
+    assert matrix.columns.tolist() == CAMPAIGNS
+    assert matrix.to_numpy().tolist() == [[0, 1, 0], [3, 0, 2]]
+
+    fig = plots.heatmap_figure(site_detections(), CAMPAIGNS, "Alpha")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "Campaign"
+    assert ax.get_ylabel() == "Taxon"
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "Cottus pollux",
+        "Salvelinus leucomaenis",
+    ]
+    assert ax.images[0].get_array().tolist() == [[0, 1, 0], [3, 0, 2]]
+    assert sorted(t.get_text() for t in ax.texts) == ["1", "2", "3"]
+    colorbar_ax = fig.axes[1]
+    assert colorbar_ax.get_ylabel() == "Positive replicates (summed over sites)"
+    check_files(fig, tmp_path)
+
+
+def test_heatmap_of_a_basin_without_detections():
+    fig = plots.heatmap_figure(site_detections(), CAMPAIGNS, "Gamma")
+    ax = fig.axes[0]
+    assert not ax.images
+    assert [t.get_text() for t in ax.texts] == ["no detections"]
+
+
+def read_tracking() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "sample": ["S1", "S2", "blank"],
+            "campaign": ["2024-autumn", "2024-spring", "2024-spring"],
+            "raw_pairs": [1000, 2000, 100],
+            "merged": [900, 1800, 90],
+            "primer_trimmed": [850, 1700, 50],
+            "length_ok": [840, 1690, 40],
+            "quality_ok": [800, 1600, 30],
+            "in_asvs": [700, 1500, 20],
+            "after_controls": [690, 1480, None],
+        }
+    )
+
+
+def test_read_tracking_stacked_bars(tmp_path):
+    fig = plots.read_tracking_figure(read_tracking(), CAMPAIGNS)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "Read pairs (count)"
+    assert ax.get_ylabel() == "Sample"
+    # samples grouped by campaign in the given order
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["S2", "blank", "S1"]
+    bars = ax.containers
+    assert len(bars) == 7  # kept + 6 losses
+    assert [b.get_label() for b in bars][:2] == [
+        "kept after blank correction",
+        "lost: blank correction",
+    ]
+    widths = np.array([[patch.get_width() for patch in b] for b in bars])
+    # every bar adds up to the raw read pairs; the first segment is what was kept
+    assert widths.sum(axis=0).tolist() == [2000, 100, 1000]
+    assert widths[0].tolist() == [1480, 20, 690]
+    check_files(fig, tmp_path)
+
+
+def test_read_tracking_needs_two_steps():
+    with pytest.raises(InputError, match="at least 2"):
+        plots.read_tracking_figure(pd.DataFrame({"sample": ["S1"], "raw_pairs": [10]}))
+
+
+def test_write_figure_rejects_other_formats(tmp_path):
+    fig = plots.richness_figure(site_campaign(), CAMPAIGNS)
+    with pytest.raises(InputError, match=r"\.png or \.svg"):
+        plots.write_figure(fig, tmp_path / "plot.pdf")
+    assert not list(tmp_path.iterdir())

@@ -1,0 +1,286 @@
+"""Figures for the report: richness over campaigns, taxon × campaign heat maps, read tracking.
+
+Each ``*_figure`` function returns a :class:`matplotlib.figure.Figure` drawn with the Agg
+canvas (no display and no pyplot state needed), sized for an A4 page width; pass it to
+:func:`write_figure` to save it as PNG or SVG.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from .controls import as_bool, as_text, campaign_sort_key, require_columns
+from .errors import InputError
+from .tallies import temporary_sibling
+
+#: Width of a figure in inches: A4 (8.27 in) less margins.
+A4_WIDTH = 7.5
+FONT_SIZE = 8
+
+READ_TRACKING_STEPS = [
+    "raw_pairs",
+    "merged",
+    "primer_trimmed",
+    "length_ok",
+    "quality_ok",
+    "in_asvs",
+    "after_controls",
+]
+#: Legend label of the reads lost at each step (the step named is the one that kept the rest).
+READ_LOSS_LABELS = {
+    "merged": "lost: pairs not merged",
+    "primer_trimmed": "lost: primers not found",
+    "length_ok": "lost: outside the length window",
+    "quality_ok": "lost: expected-error filter",
+    "in_asvs": "lost: denoising and chimeras",
+    "after_controls": "lost: blank correction",
+}
+READ_KEPT_LABELS = {
+    "raw_pairs": "raw read pairs",
+    "merged": "kept after merging",
+    "primer_trimmed": "kept after primer trimming",
+    "length_ok": "kept after the length window",
+    "quality_ok": "kept after quality filtering",
+    "in_asvs": "kept in ASVs",
+    "after_controls": "kept after blank correction",
+}
+METRIC_LABELS = {
+    "n_species": "Species richness (number of species)",
+    "n_families": "Number of families",
+    "n_orders": "Number of orders",
+}
+FIGURE_FORMATS = ("png", "svg")
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    """A figure with the Agg canvas and a constrained layout."""
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _style(ax) -> None:
+    """Font sizes readable at A4 width."""
+    ax.tick_params(labelsize=FONT_SIZE)
+    ax.xaxis.label.set_size(FONT_SIZE + 1)
+    ax.yaxis.label.set_size(FONT_SIZE + 1)
+    ax.title.set_size(FONT_SIZE + 2)
+
+
+def richness_figure(
+    site_campaign: pd.DataFrame, campaigns: Sequence[str], metric: str = "n_species"
+) -> Figure:
+    """Richness of every site over the campaigns: one panel per basin, one line per site.
+
+    ``site_campaign`` is the site × campaign tally table (basin, site, campaign,
+    n_orders, n_families, n_species); ``metric`` is one of its count columns. A site not
+    sampled in a campaign has a gap there.
+    """
+    if metric not in METRIC_LABELS:
+        raise InputError(
+            f"unknown metric {metric!r}", hint=f"use one of {', '.join(METRIC_LABELS)}"
+        )
+    require_columns(site_campaign, ("basin", "site", "campaign", metric), "the site tally table")
+    table = site_campaign.copy()
+    for col in ("basin", "site", "campaign"):
+        table[col] = as_text(table[col])
+    table = table.loc[table["campaign"].isin(list(campaigns))]
+    basins = sorted(table["basin"].unique())
+    n_cols = 1 if len(basins) <= 1 else 2
+    n_rows = max(1, math.ceil(len(basins) / n_cols))
+    fig = _new_figure(A4_WIDTH, 2.8 * n_rows + 0.4)
+    axes = fig.subplots(n_rows, n_cols, squeeze=False).ravel()
+    x = np.arange(len(campaigns))
+    position = {c: i for i, c in enumerate(campaigns)}
+    for ax, basin in zip(axes, basins, strict=False):
+        sub = table.loc[table["basin"] == basin]
+        for site, rows in sub.groupby("site", sort=True):
+            y = np.full(len(campaigns), np.nan)
+            y[rows["campaign"].map(position).to_numpy()] = rows[metric].to_numpy(float)
+            ax.plot(x, y, marker="o", linewidth=1.5, markersize=4, label=site)
+        ax.set_title(basin)
+        ax.set_xticks(x, list(campaigns), rotation=30 if len(campaigns) > 3 else 0, ha="center")
+        ax.set_xlim(-0.3, len(campaigns) - 0.7)
+        ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("Campaign")
+        ax.set_ylabel(METRIC_LABELS[metric])
+        ax.grid(axis="y", linewidth=0.4, alpha=0.5)
+        ax.legend(title="Site", fontsize=FONT_SIZE - 1, title_fontsize=FONT_SIZE - 1)
+        _style(ax)
+    for ax in axes[len(basins) :]:
+        ax.set_axis_off()
+    if not basins:
+        axes[0].set_axis_on()
+        axes[0].text(0.5, 0.5, "no sites", ha="center", va="center", transform=axes[0].transAxes)
+        axes[0].set_xlabel("Campaign")
+        axes[0].set_ylabel(METRIC_LABELS[metric])
+    return fig
+
+
+def heatmap_matrix(
+    site_detections: pd.DataFrame, campaigns: Sequence[str], basin: str
+) -> pd.DataFrame:
+    """Positive replicates of each taxon of a basin per campaign, summed over its sites.
+
+    Only rows with ``detected`` true count. Rows (taxa) are ordered by order, family,
+    taxon; columns are the campaigns in the given order (all of them, zeros included).
+    """
+    require_columns(
+        site_detections,
+        ("basin", "campaign", "taxon", "order", "family", "positive_replicates"),
+        "the site detections table",
+    )
+    dets = site_detections.copy()
+    for col in ("basin", "campaign", "taxon", "order", "family"):
+        dets[col] = as_text(dets[col])
+    if "detected" in dets.columns:
+        dets = dets.loc[as_bool(dets["detected"])]
+    dets = dets.loc[(dets["basin"] == basin) & dets["campaign"].isin(list(campaigns))]
+    taxa = (
+        dets.loc[:, ["order", "family", "taxon"]]
+        .drop_duplicates("taxon")
+        .sort_values(["order", "family", "taxon"])["taxon"]
+    )
+    matrix = dets.pivot_table(
+        index="taxon", columns="campaign", values="positive_replicates", aggfunc="sum"
+    )
+    matrix = matrix.reindex(index=list(taxa), columns=list(campaigns)).fillna(0).astype(int)
+    matrix.columns.name = None
+    return matrix
+
+
+def heatmap_figure(site_detections: pd.DataFrame, campaigns: Sequence[str], basin: str) -> Figure:
+    """Taxon × campaign heat map of one basin; each cell is annotated with its number.
+
+    A cell is the number of positive replicates of the taxon in the campaign, summed over
+    the basin's sites (see :func:`heatmap_matrix`); empty cells are not annotated.
+    """
+    matrix = heatmap_matrix(site_detections, campaigns, basin)
+    n_taxa = len(matrix.index)
+    height = min(max(2.5, 0.2 * n_taxa + 1.6), 11.0)
+    fig = _new_figure(A4_WIDTH, height)
+    ax = fig.subplots()
+    ax.set_title(f"{basin}: detections per campaign")
+    ax.set_xlabel("Campaign")
+    ax.set_ylabel("Taxon")
+    if n_taxa == 0:
+        ax.text(0.5, 0.5, "no detections", ha="center", va="center", transform=ax.transAxes)
+        ax.set_xticks(range(len(campaigns)), list(campaigns))
+        ax.set_yticks([])
+        _style(ax)
+        return fig
+    values = matrix.to_numpy()
+    vmax = max(int(values.max()), 1)
+    image = ax.imshow(values, cmap="Blues", vmin=0, vmax=vmax, aspect="auto", interpolation="none")
+    ax.set_xticks(range(len(campaigns)), list(campaigns))
+    labels = [t.replace("_", " ") for t in matrix.index]
+    ax.set_yticks(range(n_taxa), labels, fontsize=FONT_SIZE - 1)
+    for i in range(n_taxa):
+        for j in range(len(campaigns)):
+            value = int(values[i, j])
+            if value > 0:
+                ax.text(
+                    j,
+                    i,
+                    str(value),
+                    ha="center",
+                    va="center",
+                    fontsize=FONT_SIZE - 1,
+                    color="white" if value > vmax / 2 else "black",
+                )
+    colorbar = fig.colorbar(image, ax=ax, shrink=0.8)
+    colorbar.set_label("Positive replicates (summed over sites)", size=FONT_SIZE)
+    colorbar.ax.tick_params(labelsize=FONT_SIZE - 1)
+    colorbar.ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    _style(ax)
+    return fig
+
+
+def read_tracking_figure(
+    read_tracking: pd.DataFrame, campaigns: Sequence[str] | None = None
+) -> Figure:
+    """Reads of every sample through the steps: one stacked horizontal bar per sample.
+
+    The bar's left part is what the last step kept; each further segment is what one step
+    lost, so the whole bar is the raw read pairs. The read-tracking columns present
+    (raw_pairs, merged, primer_trimmed, length_ok, quality_ok, in_asvs, after_controls; at
+    least two) are used; an empty cell (e.g. after_controls of a blank) counts as no loss.
+    Samples are grouped by campaign (in the order of ``campaigns`` when given).
+    """
+    require_columns(read_tracking, ("sample",), "the read-tracking table")
+    steps = [s for s in READ_TRACKING_STEPS if s in read_tracking.columns]
+    if len(steps) < 2:
+        raise InputError(
+            f"the read-tracking table has {len(steps)} of the step columns; at least 2 needed",
+            hint=f"the step columns are {', '.join(READ_TRACKING_STEPS)}",
+        )
+    table = read_tracking.copy()
+    if "campaign" in table.columns:
+        table["campaign"] = as_text(table["campaign"])
+        if campaigns is not None:
+            table = table.loc[table["campaign"].isin(list(campaigns))]
+        table["_row"] = range(len(table))
+        table = table.sort_values(["campaign", "_row"], key=campaign_sort_key(campaigns))
+    values = table.loc[:, steps].apply(pd.to_numeric, errors="coerce")
+    values = values.ffill(axis=1).fillna(0)
+    kept = values[steps[-1]].to_numpy(float)
+    losses = {
+        step: np.clip(values[prev].to_numpy(float) - values[step].to_numpy(float), 0, None)
+        for prev, step in zip(steps[:-1], steps[1:], strict=True)
+    }
+    labels = [str(s) for s in table["sample"]]
+    n = len(labels)
+    fig = _new_figure(A4_WIDTH, min(max(2.5, 0.22 * n + 1.8), 11.0))
+    ax = fig.subplots()
+    y = np.arange(n)
+    left = np.zeros(n)
+    ax.barh(y, kept, left=left, height=0.75, color="#2b6ca3", label=READ_KEPT_LABELS[steps[-1]])
+    left = left + kept
+    palette = ["#e8a33d", "#d1495b", "#8f5aa8", "#66a182", "#9a9a9a", "#c7b27a"]
+    for colour, step in zip(palette, reversed(steps[1:]), strict=False):
+        ax.barh(y, losses[step], left=left, height=0.75, color=colour, label=READ_LOSS_LABELS[step])
+        left = left + losses[step]
+    ax.set_yticks(y, labels, fontsize=FONT_SIZE - 1 if n > 30 else FONT_SIZE)
+    ax.set_ylim(n - 0.5, -0.5)  # first sample on top, no empty margin
+    ax.set_xlabel("Read pairs (count)")
+    ax.set_ylabel("Sample")
+    ax.set_title("Read tracking: reads kept and lost at each step")
+    ax.xaxis.set_major_formatter("{x:,.0f}")
+    ax.grid(axis="x", linewidth=0.4, alpha=0.5)
+    ax.legend(fontsize=FONT_SIZE - 1, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3)
+    _style(ax)
+    return fig
+
+
+def write_figure(fig: Figure, path: str | os.PathLike, dpi: int = 200) -> None:
+    """Save a figure as PNG or SVG (chosen by the file suffix), atomically.
+
+    The figure is written to a temporary file in the same folder, then renamed.
+    """
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in FIGURE_FORMATS:
+        raise InputError(
+            f"cannot save a figure as {path.name!r}",
+            path=path,
+            hint=f"use a file name ending in {' or '.join('.' + f for f in FIGURE_FORMATS)}",
+        )
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    path, tmp = temporary_sibling(path)
+    try:
+        fig.savefig(tmp, format=fmt, dpi=dpi)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

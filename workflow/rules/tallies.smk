@@ -1,0 +1,96 @@
+# Species, family and order tallies per basin and campaign, per site, and the trends across
+# campaigns (richness, similarity to the upstream reference site, first and last
+# detections, indicator groups), plus the species tables a reviewer reads.
+
+
+rule tallies:
+    input:
+        samples=rules.sample_table.output[0],
+        site_detections=rules.detections.output.site_detections,
+        taxonomy=rules.classify.output.taxonomy,
+        traits=TRAITS,
+    output:
+        basin_campaign=report(
+            f"{OUT}/tallies/basin_campaign.tsv",
+            caption="../report/tallies.rst",
+            category="Tallies",
+        ),
+        basin=report(
+            f"{OUT}/tallies/basin.tsv",
+            caption="../report/tallies.rst",
+            category="Tallies",
+        ),
+        site_campaign=report(
+            f"{OUT}/tallies/site_campaign.tsv",
+            caption="../report/tallies.rst",
+            category="Tallies",
+        ),
+        richness=f"{OUT}/trends/richness.tsv",
+        similarity=report(
+            f"{OUT}/trends/similarity_to_reference.tsv",
+            caption="../report/similarity.rst",
+            category="Trends",
+        ),
+        first_last=report(
+            f"{OUT}/trends/first_last_detection.tsv",
+            caption="../report/first_last.rst",
+            category="Trends",
+        ),
+        indicators=report(
+            f"{OUT}/trends/indicator_groups.tsv",
+            caption="../report/indicators.rst",
+            category="Trends",
+        ),
+        species=expand(f"{OUT}/tables/species/{{basin}}.tsv", basin=BASINS),
+        workbook=report(
+            f"{OUT}/tables/species_tables.xlsx",
+            caption="../report/species_tables.rst",
+            category="Species tables",
+        ),
+    log:
+        f"{OUT}/logs/tallies.log",
+    conda:
+        "../envs/python.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=15,
+    params:
+        campaigns=CAMPAIGNS,
+        basins=BASINS,
+    script:
+        "../scripts/tallies.py"
+
+
+rule plots:
+    input:
+        site_campaign=rules.tallies.output.site_campaign,
+        site_detections=rules.detections.output.site_detections,
+        tracking=rules.detections.output.tracking,
+    output:
+        richness=report(
+            f"{OUT}/plots/richness.png",
+            caption="../report/richness_plot.rst",
+            category="Plots",
+        ),
+        heatmaps=report(
+            expand(f"{OUT}/plots/heatmap_{{basin}}.png", basin=BASINS),
+            caption="../report/heatmap.rst",
+            category="Plots",
+        ),
+        tracking=report(
+            f"{OUT}/plots/read_tracking.png",
+            caption="../report/read_tracking_plot.rst",
+            category="Plots",
+        ),
+    log:
+        f"{OUT}/logs/plots.log",
+    conda:
+        "../envs/python.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=15,
+    params:
+        campaigns=CAMPAIGNS,
+        basins=BASINS,
+    script:
+        "../scripts/plots.py"
