@@ -22,6 +22,7 @@ include: "workflow/rules/reference.smk"
 include: "workflow/rules/classify.smk"
 include: "workflow/rules/controls.smk"
 include: "workflow/rules/tallies.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:

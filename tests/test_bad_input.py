@@ -158,7 +158,7 @@ def test_empty_samples_are_results(tmp_path):
         0,
         0,
     ]
-    assert list(t.loc["empty2"]) == ["c2", 0, 0, 0, 0, 0, 0]
+    assert list(t.loc["empty2"]) == ["c2", 0, 0, 0, 0, 0, 0, 0]  # after_controls last
     assert t.loc["s1", "in_asvs"] > 4000
     assert (tmp_path / "results" / "campaigns" / "c2" / "asvs.fasta").read_text() == ""
     counts = pd.read_csv(tmp_path / "results" / "asv" / "asv_counts.tsv", sep="\t")

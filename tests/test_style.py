@@ -26,7 +26,7 @@ def test_snakefmt_clean():
 
 
 def test_ruff_clean():
-    proc = run([str(BIN / "ruff"), "format", "--check", "workflow", "tests"])
+    proc = run([str(BIN / "ruff"), "format", "--check", "workflow", "tests", "notebooks"])
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    proc = run([str(BIN / "ruff"), "check", "workflow", "tests"])
+    proc = run([str(BIN / "ruff"), "check", "workflow", "tests", "notebooks"])
     assert proc.returncode == 0, proc.stdout + proc.stderr

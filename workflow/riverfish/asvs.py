@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from riverfish.errors import ToolError
+from riverfish.tools import find_tool
 
 
 def md5seq(seq: str) -> str:
@@ -91,8 +92,8 @@ class CampaignASVs:
     in_asvs: dict[str, int]  # sample -> reads that matched an ASV
 
 
-def _vsearch(args: list[str], log, what: str, vsearch: str = "vsearch") -> None:
-    cmd = [vsearch, *args, "--no_progress"]
+def _vsearch(args: list[str], log, what: str) -> None:
+    cmd = [find_tool("vsearch"), *args, "--no_progress"]
     log.write("$ " + " ".join(cmd) + "\n")
     log.flush()
     proc = subprocess.run(cmd, stdout=log, stderr=log, check=False)

@@ -19,7 +19,7 @@ import pandas as pd
 from riverfish.asvs import write_fasta
 from riverfish.classify import VSEARCH_USERFIELDS, read_hits
 from riverfish.errors import ToolError
-from riverfish.reads import find_tool
+from riverfish.tools import find_tool
 
 HIT_COLUMNS = ["asv_id", "ref_id", "identity", "alnlen", "mism", "opens"]
 
@@ -124,4 +124,7 @@ def hits_for(
         searched |= ids
         save(cache, cached, searched)
     wanted = {a for a, _ in asvs}
-    return cached[cached["asv_id"].isin(wanted)].reset_index(drop=True)
+    hits = cached[cached["asv_id"].isin(wanted)]
+    # vsearch reports hits in thread order: sort so that the table is the same every run
+    hits = hits.sort_values(["asv_id", "identity", "ref_id"], ascending=[True, False, True])
+    return hits.reset_index(drop=True)

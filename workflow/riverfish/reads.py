@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from riverfish.errors import InputError, RiverfishError, ToolError
 from riverfish.primers import linked_adapters
+from riverfish.tools import find_tool, tool_version
 
 
 @dataclass(frozen=True)
@@ -88,21 +88,6 @@ def count_pairs(r1: str, r2: str) -> int:
     return n
 
 
-def find_tool(name: str) -> str:
-    """Path of a command-line tool: on PATH, or installed beside this Python (a venv's bin)."""
-    found = shutil.which(name)
-    if found is None:
-        beside = Path(sys.executable).parent / name
-        if beside.is_file() and os.access(beside, os.X_OK):
-            found = str(beside)
-    if found is None:
-        raise ToolError(
-            f"{name} is not on PATH nor beside {sys.executable}; install it (see README) "
-            "and run again"
-        )
-    return found
-
-
 def _run(cmd: list[str], log, what: str) -> None:
     """Run a tool, sending its messages to the log; raise ToolError on failure."""
     log.write("$ " + " ".join(cmd) + "\n")
@@ -159,7 +144,7 @@ def process_sample(
     (JSON with the read-tracking numbers). Both appear only when everything succeeded.
     A sample left with no reads is a valid result (an empty FASTA and zeros).
     """
-    vsearch = vsearch or find_tool("vsearch")
+    vsearch = vsearch or tool_version("vsearch")[0]
     cutadapt = cutadapt or find_tool("cutadapt")
     stats = SampleStats(sample=sample)
     stats.raw_pairs = count_pairs(r1, r2)

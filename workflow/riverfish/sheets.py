@@ -8,6 +8,7 @@ column, before any job runs.
 from __future__ import annotations
 
 import csv
+import gzip
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -153,10 +154,43 @@ def read_sheet(path: str | os.PathLike, schema: dict, campaign: str) -> list[dic
     return rows
 
 
+def sniff_fastq(path: Path) -> str | None:
+    """What is wrong with a read file at first sight, or None if it looks like FASTQ.
+
+    Reads only the first bytes (gzip is decompressed as far as needed), so it is cheap
+    enough to run on every file before the workflow starts.
+    """
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            return (
+                "is empty (0 bytes): a failed copy? (a sample without reads is a gzip "
+                "file holding no reads)"
+            )
+        with open(path, "rb") as fh:
+            magic = fh.read(2)
+        if magic == b"\x1f\x8b":
+            with gzip.open(path, "rb") as fh:
+                head = fh.read(64)
+        else:
+            with open(path, "rb") as fh:
+                head = fh.read(64)
+    except (OSError, EOFError) as exc:
+        return f"cannot be read ({exc})"
+    if not head:
+        return None  # a valid gzip file holding no reads: an empty sample
+    if head[:1] == b">":
+        return "is FASTA (no base qualities); FASTQ is expected"
+    if head[:1] != b"@":
+        shown = head[:20].decode("ascii", "replace")
+        return f"is not FASTQ: it starts with {shown!r}, a FASTQ record starts with '@'"
+    return None
+
+
 def resolve_path(value: str, root: Path) -> Path:
     """A path from a sheet: absolute, or relative to the project root."""
     p = Path(value)
-    return p if p.is_absolute() else (root / p)
+    return Path(os.path.normpath(p if p.is_absolute() else root / p))
 
 
 def load_campaigns(
@@ -201,6 +235,11 @@ def load_campaigns(
                     problems.append(
                         f"{sheet_path}, line {line}, column '{col}': FASTQ file of sample "
                         f"'{name}' is not readable: {fq} (check its permissions)"
+                    )
+                elif check_files and (wrong := sniff_fastq(fq)):
+                    problems.append(
+                        f"{sheet_path}, line {line}, column '{col}': the file of sample "
+                        f"'{name}' {wrong}: {fq}"
                     )
                 row[col] = str(fq)
             if row["fq1"] == row["fq2"]:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
+from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
 ROOT = Path(workflow.basedir).resolve()
@@ -14,12 +15,21 @@ LIB = ROOT / "workflow"
 if str(LIB) not in sys.path:
     sys.path.insert(0, str(LIB))
 
-from riverfish import jobenv, refdb, sheets  # noqa: E402
+from riverfish import jobenv, refdb, sheets, tools  # noqa: E402
 from riverfish.errors import RiverfishError  # noqa: E402
 
 jobenv.prepare(LIB)
 
 validate(config, str(LIB / "schemas" / "config.schema.yaml"))
+
+# The tools must be there (and recent enough) before anything runs; with --sdm conda they
+# come with the jobs' environments instead.
+if DeploymentMethod.CONDA not in workflow.deployment_settings.deployment_method:
+    try:
+        tools.tool_version("vsearch")
+        tools.tool_version("cutadapt")
+    except RiverfishError as exc:
+        raise WorkflowError(str(exc)) from None
 
 OUT = config["output_dir"].rstrip("/")
 CAMPAIGNS = list(config["campaigns"])
@@ -33,6 +43,11 @@ try:
 except RiverfishError as exc:
     raise WorkflowError(f"invalid sample sheet(s):\n{exc}") from None
 SAMPLES = SAMPLES.set_index("sample", drop=False)
+# The validated sheets as plain records (campaign order, then sheet order): what the
+# sample table of the results holds.
+SAMPLE_RECORDS = SAMPLES[
+    ["sample", "campaign", *[c for c in sheets.SHEET_COLUMNS if c != "sample"]]
+].to_dict("records")
 # The campaigns' sample sheets (absolute paths), in campaign order.
 SHEETS = [str(sheets.resolve_path(p, ROOT)) for p in config["campaigns"].values()]
 # Basins with river-water samples, in order of first appearance in the sheets.
@@ -114,4 +129,6 @@ def all_targets():
         f"{OUT}/tables/detections.tsv",
         f"{OUT}/tallies/basin_campaign.tsv",
         f"{OUT}/plots/richness.png",
+        f"{OUT}/qc/provenance.tsv",
+        f"{OUT}/tables/samples.tsv",
     ]

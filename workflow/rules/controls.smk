@@ -13,8 +13,7 @@ rule sample_table:
     conda:
         "../envs/python.yaml"
     params:
-        campaigns=config["campaigns"],
-        root=str(ROOT),
+        samples=SAMPLE_RECORDS,
     script:
         "../scripts/sample_table.py"
 

@@ -21,9 +21,7 @@ with open(sm.log[0], "w") as log:
     write_tsv(basin, sm.output.basin)
     write_tsv(site_campaign, sm.output.site_campaign)
     write_tsv(tallies.richness_trend(site_campaign, campaigns), sm.output.richness)
-    write_tsv(
-        tallies.similarity_to_reference(sites, samples, campaigns), sm.output.similarity
-    )
+    write_tsv(tallies.similarity_to_reference(sites, samples, campaigns), sm.output.similarity)
     write_tsv(tallies.first_last_detection(sites, campaigns), sm.output.first_last)
     write_tsv(
         tallies.indicator_summary(sites, traits, campaigns, samples=samples),
