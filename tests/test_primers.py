@@ -20,11 +20,13 @@ def test_reverse_complement_rejects_non_iupac():
 def test_linked_adapters_one_per_prefix_length():
     specs = linked_adapters("GTCGG", "CATAG", 2)
     assert specs == [
-        "^GTCGG...CTATG;required;min_overlap=5",
-        "^NGTCGG...CTATG;required;min_overlap=5",
-        "^NNGTCGG...CTATG;required;min_overlap=5",
+        "^GTCGG;noindels...CTATG;required;min_overlap=5",
+        "^NGTCGG;noindels...CTATG;required;min_overlap=5",
+        "^NNGTCGG;noindels...CTATG;required;min_overlap=5",
     ]
 
 
 def test_linked_adapters_no_prefix():
-    assert linked_adapters("ACGU", "TTTT", 0) == ["^ACGT...AAAA;required;min_overlap=4"]
+    assert linked_adapters("ACGU", "TTTT", 0, indels=True) == [
+        "^ACGT...AAAA;required;min_overlap=4"
+    ]

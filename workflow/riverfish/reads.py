@@ -33,6 +33,7 @@ class ReadParams:
     random_prefix_max: int = 6
     max_error_rate: float = 0.1
     both_orientations: bool = True
+    indels: bool = False
     min_overlap: int = 10
     max_diffs: int = 10
     min_length: int = 130
@@ -181,7 +182,9 @@ def process_sample(
         )
         stats.merged = count_fastq(merged)
         cut = [cutadapt]
-        for spec in linked_adapters(params.forward, params.reverse, params.random_prefix_max):
+        for spec in linked_adapters(
+            params.forward, params.reverse, params.random_prefix_max, params.indels
+        ):
             cut += ["-g", spec]
         cut += ["-e", str(params.max_error_rate), "--discard-untrimmed"]
         if params.both_orientations:

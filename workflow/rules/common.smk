@@ -110,6 +110,7 @@ def read_params():
             "random_prefix_max": p["random_prefix_max"],
             "max_error_rate": p["max_error_rate"],
             "both_orientations": p["both_orientations"],
+            "indels": p["indels"],
             "min_overlap": m["min_overlap"],
             "max_diffs": m["max_diffs"],
             "min_length": f["min_length"],
