@@ -126,7 +126,11 @@ def denoise_campaign(
         tmpdir = Path(tmp)
         pooled_fa = tmpdir / "pooled.fasta"
         order = sorted(pooled.items(), key=lambda kv: (-kv[1], kv[0]))
-        write_fasta(((f"{md5seq(s)};size={n}", s) for s, n in order), pooled_fa)
+        # UNOISE3 ignores sequences seen fewer than min_size times: leave them out here
+        write_fasta(
+            ((f"{md5seq(s)};size={n}", s) for s, n in order if n >= params.min_size),
+            pooled_fa,
+        )
         denoised = tmpdir / "denoised.fasta"
         _vsearch(
             [
@@ -170,12 +174,18 @@ def denoise_campaign(
         asv_seqs = {seq.upper() for _, seq in read_fasta(nonchim)}
         asv_fa = tmpdir / "asvs.fasta"
         write_fasta(((md5seq(s), s) for s in sorted(asv_seqs)), asv_fa)
-        hits = tmpdir / "map.tsv"
-        if asv_seqs:
+        # Reads identical to an ASV are counted directly; only the others (reads with
+        # errors) are aligned to the ASVs.
+        seq_to_asv = {seq: md5seq(seq) for seq in asv_seqs}
+        rest = [(s, n) for s, n in order if s not in seq_to_asv]
+        if asv_seqs and rest:
+            rest_fa = tmpdir / "inexact.fasta"
+            write_fasta(((md5seq(s), s) for s, _ in rest), rest_fa)
+            hits = tmpdir / "map.tsv"
             _vsearch(
                 [
                     "--usearch_global",
-                    str(pooled_fa),
+                    str(rest_fa),
                     "--db",
                     str(asv_fa),
                     "--id",
@@ -198,7 +208,7 @@ def denoise_campaign(
                 log,
                 "--usearch_global (mapping reads to ASVs)",
             )
-        seq_to_asv = _read_map(hits, {md5seq(s): s for s in pooled}) if asv_seqs else {}
+            seq_to_asv.update(_read_map(hits, {md5seq(s): s for s, _ in rest}))
 
     totals: Counter = Counter()
     counts: list[tuple[str, str, int]] = []
