@@ -1,13 +1,13 @@
 # Configuration, sample sheets and helpers shared by every stage. Everything here runs
 # when the workflow is parsed, so bad input stops the run before any job starts.
 import json
-import re
 import os
 import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 from snakemake.settings.types import DeploymentMethod
+from snakemake_interface_executor_plugins.settings import ExecMode
 from snakemake.utils import validate
 
 ROOT = Path(workflow.basedir).resolve()
@@ -39,6 +39,9 @@ try:
         config["campaigns"],
         sheets.load_schema(LIB / "schemas" / "samples.schema.yaml"),
         root=ROOT,
+        # the files are checked once, by the main process; cluster jobs re-parse the
+        # workflow and need not open every FASTQ file of the programme again
+        check_files=workflow.exec_mode == ExecMode.DEFAULT,
     )
 except RiverfishError as exc:
     raise WorkflowError(f"invalid sample sheet(s):\n{exc}") from None
@@ -85,19 +88,27 @@ REFDB = f"{OUT}/reference/{REFDB_CHECKSUM}"
 CLASSIFY_CACHE = f"{OUT}/cache/classify"
 
 
+# Character classes, not lists of names: Snakemake writes these into every output
+# pattern, and an alternation of thousands of sample names makes every DAG step slow.
+# The sheets allow only these characters; the input functions refuse unknown names.
 wildcard_constraints:
-    sample="|".join(map(re.escape, SAMPLES["sample"])),
-    campaign="|".join(map(re.escape, CAMPAIGNS)),
+    sample=r"[A-Za-z0-9][A-Za-z0-9._-]*",
+    campaign=r"[A-Za-z0-9][A-Za-z0-9._-]*",
 
 
 def campaign_samples(campaign):
     """Sample names of a campaign, in sheet order."""
-    return list(SAMPLES.loc[SAMPLES["campaign"] == campaign, "sample"])
+    return CAMPAIGN_SAMPLES[campaign]
+
+
+FASTQ = {r["sample"]: {"r1": r["fq1"], "r2": r["fq2"]} for r in SAMPLE_RECORDS}
+CAMPAIGN_SAMPLES = {c: [] for c in CAMPAIGNS}
+for _r in SAMPLE_RECORDS:
+    CAMPAIGN_SAMPLES[_r["campaign"]].append(_r["sample"])
 
 
 def sample_fastq(wildcards):
-    row = SAMPLES.loc[wildcards.sample]
-    return {"r1": row["fq1"], "r2": row["fq2"]}
+    return FASTQ[wildcards.sample]
 
 
 def read_params():
