@@ -25,7 +25,8 @@ rule campaign_asvs:
         "../envs/reads.yaml"
     threads: 2
     resources:
-        mem_mb=2000,
+        # every distinct read of the campaign is held in memory
+        mem_mb=lambda wc, input: max(4000, 6 * input.size_mb),
         runtime=60,
     params:
         samples=lambda wc: campaign_samples(wc.campaign),
