@@ -1264,7 +1264,7 @@ def _config_for(base: Mapping, sheets: Mapping[str, Path], params: SimParams) ->
     for key in ("fasta", "lineage", "family_table", "common_names"):
         if ref.get(key):
             path = Path(ref[key])
-            ref[key] = str(path if path.is_absolute() else (ROOT / path).resolve())
+            ref[key] = os.path.normpath(path if path.is_absolute() else ROOT / path)
     cfg["reference"] = ref
     primers = dict(cfg.get("primers", {}))
     primers.update(forward=params.forward.upper(), reverse=params.reverse.upper())
@@ -1429,7 +1429,7 @@ def simulate_campaign(
 
 def _resolve(path: str | os.PathLike) -> Path:
     p = Path(path)
-    return p if p.is_absolute() else (ROOT / p).resolve()
+    return Path(os.path.normpath(p if p.is_absolute() else ROOT / p))
 
 
 def _read_species_list(path: str | os.PathLike) -> list[str]:
