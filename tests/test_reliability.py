@@ -186,6 +186,7 @@ def test_interrupted_run_completes_identically(small_reference, tmp_path, sig, s
     run_workflow(tmp_path, config, extra=["--unlock"])
     run_workflow(tmp_path, config)
     assert result_digests(res) == expected
+    assert not [p for p in res.rglob(".*") if "tmp" in p.name or "denoise" in p.name]
 
 
 # --- hostile and broken input ----------------------------------------------------------

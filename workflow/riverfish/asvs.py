@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import tempfile
 from collections import Counter
@@ -122,6 +123,9 @@ def denoise_campaign(
     if not pooled:
         return CampaignASVs(asvs=[], counts=[], in_asvs={s: 0 for s in samples})
 
+    # a job of this campaign killed hard (kill -9, power loss) left its work folder behind
+    for stale in Path(workdir).glob(".denoise.????????"):
+        shutil.rmtree(stale, ignore_errors=True)
     with tempfile.TemporaryDirectory(prefix=".denoise.", dir=workdir) as tmp:
         tmpdir = Path(tmp)
         pooled_fa = tmpdir / "pooled.fasta"

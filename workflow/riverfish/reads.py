@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -152,7 +153,10 @@ def process_sample(
     uniques_out = Path(uniques_out)
     stats_out = Path(stats_out)
     uniques_out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f".{sample}.", dir=uniques_out.parent) as tmp:
+    # a job of this sample killed hard (kill -9, power loss) left its work folder behind
+    for stale in uniques_out.parent.glob(f".{sample}.tmp????????"):
+        shutil.rmtree(stale, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix=f".{sample}.tmp", dir=uniques_out.parent) as tmp:
         tmpdir = Path(tmp)
         merged = tmpdir / "merged.fastq"
         trimmed = tmpdir / "trimmed.fastq"
