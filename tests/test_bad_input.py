@@ -78,13 +78,13 @@ def test_replicate_not_a_number(tmp_path):
     assert f"{sheet}, line 2, column 'replicate': 'two' is not of type 'integer'" in out
 
 
-def _outputs(tmp_path, sample, campaign="c1"):
-    d = tmp_path / "results" / "campaigns" / campaign / "samples"
-    return [d / f"{sample}.uniques.fasta", d / f"{sample}.stats.json"]
+def _outputs(tmp_path, campaign="c1"):
+    d = tmp_path / "results" / "campaigns" / campaign / "reads"
+    return [d / "uniques.tsv", d / "stats.tsv"]
 
 
-def _log(tmp_path, sample, campaign="c1"):
-    return (tmp_path / "results" / "logs" / "sample_reads" / campaign / f"{sample}.log").read_text()
+def _log(tmp_path, campaign="c1"):
+    return (tmp_path / "results" / "logs" / "campaign_reads" / f"{campaign}.log").read_text()
 
 
 def test_r1_r2_different_read_counts(tmp_path):
@@ -95,9 +95,9 @@ def test_r1_r2_different_read_counts(tmp_path):
     sheet = write_sheet(tmp_path / "c1.tsv", [row(fq2=str(short))])
     proc = run_workflow(tmp_path, example_config({"c1": str(sheet)}), check=False)
     assert proc.returncode != 0
-    log = _log(tmp_path, "s1")
+    log = _log(tmp_path)
     assert "error in sample 's1'" in log and "do not form valid FASTQ pairs after 4998" in log
-    assert not any(p.exists() for p in _outputs(tmp_path, "s1"))
+    assert not any(p.exists() for p in _outputs(tmp_path))
 
 
 def test_mismatched_read_names(tmp_path):
@@ -105,9 +105,9 @@ def test_mismatched_read_names(tmp_path):
     sheet = write_sheet(tmp_path / "c1.tsv", [row(fq2=str(other))])
     proc = run_workflow(tmp_path, example_config({"c1": str(sheet)}), check=False)
     assert proc.returncode != 0
-    log = _log(tmp_path, "s1")
+    log = _log(tmp_path)
     assert "Reads are improperly paired" in log and "after 0 pairs" in log
-    assert not any(p.exists() for p in _outputs(tmp_path, "s1"))
+    assert not any(p.exists() for p in _outputs(tmp_path))
 
 
 def test_truncated_gzip(tmp_path):
@@ -117,8 +117,8 @@ def test_truncated_gzip(tmp_path):
     sheet = write_sheet(tmp_path / "c1.tsv", [row(fq1=str(cut))])
     proc = run_workflow(tmp_path, example_config({"c1": str(sheet)}), check=False)
     assert proc.returncode != 0
-    assert "truncated or corrupt gzip" in _log(tmp_path, "s1")
-    assert not any(p.exists() for p in _outputs(tmp_path, "s1"))
+    assert "truncated or corrupt gzip" in _log(tmp_path)
+    assert not any(p.exists() for p in _outputs(tmp_path))
     assert not (tmp_path / "results" / "asv" / "asvs.fasta").exists()
 
 

@@ -1,16 +1,23 @@
-"""Per-sample processing on hand-made read pairs with known content."""
+"""Read processing of a campaign on hand-made read pairs with known content, and the
+exact-primer shortcut against cutadapt alone on a real MiSeq run."""
 
 import gzip
-import io
-import json
 import random
 
 import pytest
 
-from conftest import needs_vsearch
+from conftest import PMIFISH, needs_vsearch
 from riverfish.errors import InputError
 from riverfish.primers import reverse_complement
-from riverfish.reads import ReadParams, count_pairs, process_sample
+from riverfish.reads import (
+    ExactPrimers,
+    ReadParams,
+    SampleError,
+    count_pairs,
+    process_campaign,
+    read_stats_table,
+    read_uniques_table,
+)
 
 # A real MiFish 12S insert (Oncorhynchus mykiss), 172 bp.
 INSERT = (
@@ -41,16 +48,15 @@ def write_pairs(tmp_path, fragments, names=None, length=150):
 
 
 def run(tmp_path, r1, r2, **kw):
+    """One sample through the campaign's read steps: (stats, uniques file lines, stats row)."""
     params = ReadParams(forward=FWD_DEG, reverse=REV_DEG, **kw)
-    log = io.StringIO()
     out = tmp_path / "out"
     with open(tmp_path / "log.txt", "w") as logf:
-        stats = process_sample(
-            "s1", r1, r2, params, out / "s1.uniques.fasta", out / "s1.stats.json", logf
+        (stats,) = process_campaign(
+            [("s1", r1, r2)], params, out / "uniques.tsv", out / "stats.tsv", logf
         )
-    del log
-    uniques = (out / "s1.uniques.fasta").read_text().split("\n")
-    return stats, uniques, json.loads((out / "s1.stats.json").read_text())
+    uniques = (out / "uniques.tsv").read_text().split("\n")
+    return stats, uniques, read_stats_table(out / "stats.tsv")["s1"]
 
 
 @needs_vsearch
@@ -70,10 +76,8 @@ def test_random_prefix_degenerate_primers_and_both_orientations(tmp_path):
     stats, uniques, saved = run(tmp_path, r1, r2)
     assert (stats.raw_pairs, stats.merged, stats.primer_trimmed) == (30, 30, 26)
     assert (stats.length_ok, stats.quality_ok, stats.uniques) == (26, 26, 1)
-    assert uniques[1] == INSERT
-    assert uniques[0].endswith(";size=26")
+    assert uniques == ["sample\treads\tsequence", f"s1\t26\t{INSERT}", ""]
     assert saved == {
-        "sample": "s1",
         "raw_pairs": 30,
         "merged": 30,
         "primer_trimmed": 26,
@@ -89,7 +93,7 @@ def test_length_window_and_sample_without_primers(tmp_path):
     r1, r2 = write_pairs(tmp_path, frags)
     stats, uniques, _ = run(tmp_path, r1, r2, min_length=180)
     assert (stats.primer_trimmed, stats.length_ok, stats.quality_ok) == (3, 0, 0)
-    assert uniques == [""]  # an empty sample is a result: empty FASTA, zeros
+    assert uniques == ["sample\treads\tsequence", ""]  # an empty sample is a result
 
     # reads that carry no primer at all
     rng = random.Random(2)
@@ -121,3 +125,88 @@ def test_count_pairs_truncated_gzip(tmp_path):
         fh.write(data[: len(data) // 2])
     with pytest.raises(InputError, match="truncated or corrupt gzip"):
         count_pairs(r1, r2)
+
+
+def test_exact_primers_shortcut():
+    primers = ExactPrimers(ReadParams(forward=FWD_DEG, reverse=REV_DEG, random_prefix_max=6))
+    frag = fragment("ACGTAC", "TT")
+    qual = "".join(chr(33 + i % 40) for i in range(len(frag)))
+    ins = frag.index(INSERT)
+    assert primers.trim(frag, qual) == (INSERT, qual[ins : ins + len(INSERT)])
+    # the other orientation comes back as the insert, qualities reversed with it
+    rc = reverse_complement(frag)
+    assert primers.trim(rc, qual) == (INSERT, qual[::-1][ins : ins + len(INSERT)])
+    # a primer error, an N in a primer, or a prefix longer than 6: left to cutadapt
+    assert primers.trim("A" + frag.replace(FWD_E, "GTTGGTAAATCTCGAGCCAGC"), qual) is None
+    assert primers.trim(frag.replace(FWD_E, "GTTGGTAAATCTCGNGCCAGC"), qual) is None
+    assert primers.trim("ACGTACG" + frag, qual) is None
+
+
+@needs_vsearch
+def test_two_samples_in_parallel_and_all_bad_samples_named(tmp_path):
+    rng = random.Random(3)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a = write_pairs(tmp_path / "a", [fragment("AC", "GG")] * 7)
+    junk = ["".join(rng.choice("ACGT") for _ in range(230)) for _ in range(3)]
+    b = write_pairs(tmp_path / "b", [fragment("", "T")] * 4 + junk)
+    params = ReadParams(forward=FWD_DEG, reverse=REV_DEG)
+    with open(tmp_path / "log.txt", "w") as log:
+        stats = process_campaign(
+            [("a", *a), ("b", *b)], params, tmp_path / "u.tsv", tmp_path / "s.tsv", log, threads=2
+        )
+    assert [(s.sample, s.raw_pairs, s.primer_trimmed, s.quality_ok) for s in stats] == [
+        ("a", 7, 7, 7),
+        ("b", 7, 4, 4),
+    ]
+    assert read_uniques_table(tmp_path / "u.tsv") == {"a": {INSERT: 7}, "b": {INSERT: 4}}
+
+    # two samples with bad input: the job fails naming both, and writes nothing
+    (tmp_path / "c").mkdir()
+    c1, c2 = write_pairs(tmp_path / "c", [fragment("", "")] * 3)
+    with gzip.open(c2, "wt") as fh:
+        fh.write("@x 2:N\nACGT\n+\nIIII\n")
+    out = tmp_path / "bad"
+    with open(tmp_path / "log2.txt", "w") as log, pytest.raises(SampleError) as err:
+        process_campaign(
+            [("a", *a), ("c", c1, c2), ("d", a[0], c2)], params, out / "u.tsv", out / "s.tsv", log
+        )
+    msg = str(err.value)
+    assert msg.startswith("2 of 3 samples failed:")
+    assert "error in sample 'c':" in msg and "error in sample 'd':" in msg
+    assert "error in sample 'a'" not in msg
+    assert not (out / "u.tsv").exists() and not (out / "s.tsv").exists()
+    assert [p.name for p in out.iterdir()] == []  # no work folder left either
+
+
+@needs_vsearch
+@pytest.mark.skipif(not PMIFISH.is_dir(), reason="the shared PMiFish run is not there")
+def test_exact_shortcut_equals_cutadapt_alone_on_a_real_run(tmp_path):
+    """The shortcut trims exactly the reads cutadapt would, on a real MiSeq run (Unity
+    primers, 0-7 random bases): identical uniques and read tracking."""
+    r1 = str(PMIFISH / "sample_S1_L001_R1_001.fastq.gz")
+    r2 = str(PMIFISH / "sample_S1_L001_R2_001.fastq.gz")
+    params = ReadParams(forward=FWD_DEG, reverse=REV_DEG, random_prefix_max=7)
+    got = {}
+    for shortcut in (True, False):
+        out = tmp_path / str(shortcut)
+        with open(tmp_path / f"{shortcut}.log", "w") as log:
+            (stats,) = process_campaign(
+                [("run", r1, r2)],
+                params,
+                out / "u.tsv",
+                out / "s.tsv",
+                log,
+                exact_shortcut=shortcut,
+            )
+        got[shortcut] = ((out / "u.tsv").read_bytes(), stats)
+    assert got[True] == got[False]
+    stats = got[True][1]
+    assert (stats.raw_pairs, stats.merged, stats.primer_trimmed, stats.quality_ok) == (
+        10000,
+        9918,
+        9852,
+        9740,
+    )
+    log = (tmp_path / "True.log").read_text()
+    assert "with both primers exactly" in log  # the shortcut did the bulk of the work

@@ -125,7 +125,7 @@ def test_adding_a_campaign_keeps_earlier_results(tmp_path):
     both = small_config(tmp_path)
     dry = run_workflow(tmp_path, both, extra=["-n"])
     jobs = _job_counts(dry.stdout + dry.stderr)
-    assert jobs["sample_reads"] == 3  # only the new campaign's samples
+    assert jobs["campaign_reads"] == 1  # only the new campaign's reads
     assert jobs["campaign_asvs"] == 1
     run_workflow(tmp_path, both)
 
@@ -163,13 +163,13 @@ def _start(work: Path, config: dict) -> subprocess.Popen:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
-@pytest.mark.parametrize("stage", ["per-sample", "pooled"])
+@pytest.mark.parametrize("stage", ["reads", "pooled"])
 def test_interrupted_run_completes_identically(small_reference, tmp_path, sig, stage):
     _, expected = small_reference
     config = small_config(tmp_path)
     res = tmp_path / "results"
-    if stage == "per-sample":
-        trigger = res / "logs" / "sample_reads" / "2025-spring"
+    if stage == "reads":
+        trigger = res / "logs" / "campaign_reads" / "2025-spring.log"
     else:
         trigger = res / "logs" / "campaign_asvs" / "2025-autumn.log"
     proc = _start(tmp_path, config)
@@ -239,8 +239,10 @@ def _rewrite(src: Path, dest: Path, transform) -> Path:
     return dest
 
 
-def _uniques(res: Path, campaign: str, sample: str) -> str:
-    return (res / "campaigns" / campaign / "samples" / f"{sample}.uniques.fasta").read_text()
+def _uniques(res: Path, campaign: str, sample: str) -> list[str]:
+    """A sample's distinct reads (reads, sequence), most abundant first."""
+    lines = (res / "campaigns" / campaign / "reads" / "uniques.tsv").read_text().splitlines()
+    return [line.split("\t", 1)[1] for line in lines[1:] if line.split("\t", 1)[0] == sample]
 
 
 def test_metacharacters_crlf_lowercase_and_swapped_mates(tmp_path):
@@ -283,7 +285,7 @@ def test_metacharacters_crlf_lowercase_and_swapped_mates(tmp_path):
         assert not list(tmp_path.rglob(name)) and not (ROOT / name).exists()
     res = tmp_path / "results"
     plain = _uniques(res, "c1", "plain")
-    assert plain.count(">") > 100
+    assert len(plain) > 100
     for sample in ("meta", "crlf", "lower"):
         assert _uniques(res, "c1", sample) == plain, sample
     # swapped mates: the merged reads are reoriented; only where the two mates disagree
@@ -384,8 +386,8 @@ def test_disk_full_leaves_no_partial_result(tmp_path):
         )
         assert "No space left on device" in out + logs
         res = disk / "results"
-        for name in ("uniques.fasta", "stats.json"):
-            assert not list(res.rglob(f"*.{name}")), "an output of the failed job survived"
+        for name in ("uniques.tsv", "stats.tsv"):
+            assert not list(res.rglob(name)), "an output of the failed job survived"
         assert not (res / "asv" / "asv_counts.tsv").exists()
         assert not list(res.rglob(".*.tmp"))
     finally:

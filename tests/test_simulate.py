@@ -395,7 +395,7 @@ def test_benchmark_command_tiny(tmp_path):
     rec = json.loads(record.read_text())
     assert rec["truth"]["exact"] and rec["truth"]["recall"] == 1.0
     assert rec["workflow"]["wall_s"] > 0 and rec["floor"]["wall_s"] > 0
-    assert rec["rules"]["sample_reads"]["jobs"] == 4
+    assert rec["rules"]["campaign_reads"]["jobs"] == 1  # the 4 samples: one campaign, one job
     for key in ("nproc", "memory_gb", "cpu"):
         assert rec["machine"][key]
     assert rec["versions"]["vsearch"][0].isdigit()

@@ -5,8 +5,8 @@ tests/slurm/start_slurm.sh installs (Debian packages) and starts munge, slurmdbd
 local MariaDB, slurmctld and one slurmd (node ``localhost``). The test runs the example
 with ``--workflow-profile profiles/slurm`` and checks that the contract tables equal the
 local run's byte for byte, that every job Snakemake submitted is known to the controller
-and ran on node localhost in the test partition, and that the per-sample jobs went to
-SLURM as a few group jobs rather than one job per sample.
+and ran on node localhost in the test partition, and that the reads of each campaign went to
+SLURM as one job with the CPUs asked for.
 """
 
 from __future__ import annotations
@@ -38,9 +38,6 @@ CONTRACT = [
 ]
 TABLE_DIRS = ["tables", "tallies", "trends", "controls"]
 TEXT_SUFFIXES = {".tsv", ".csv", ".fasta", ".txt"}
-# per-sample jobs per SLURM group job in the test: the example's 28 samples go to SLURM as
-# two group jobs, which run side by side on the test node's two CPUs
-SAMPLES_PER_GROUP = 14
 SUBMITTED = re.compile(r"Job (\S+) has been submitted with SLURM jobid (\d+) \(log: ([^)]*)\)")
 RUN_ID = re.compile(r"SLURM run ID: (\S+)")
 
@@ -140,8 +137,6 @@ def test_example_runs_on_slurm(dev_run: Path, slurm_cluster: dict, tmp_path: Pat
         str(cpus),
         "--jobs",
         "3",
-        "--group-components",
-        f"reads={SAMPLES_PER_GROUP}",
         "--retries",
         "0",
         "--slurm-init-seconds-before-status-checks",
@@ -223,19 +218,13 @@ def test_example_runs_on_slurm(dev_run: Path, slurm_cluster: dict, tmp_path: Pat
         for jobid, (state, nodes) in rows.items():
             assert (state, nodes) == ("COMPLETED", "localhost"), (jobid, state, nodes)
 
-    # 3. the per-sample jobs went to SLURM grouped: fewer SLURM jobs than samples, each
-    # group job asking for one sample's CPUs
-    samples = sorted((slurm_results / "campaigns").glob("*/samples/*.stats.json"))
-    group_jobs = [jobid for _, jobid, path in submitted if "/group_reads_" in path]
-    single = [path for _, _, path in submitted if "/rule_sample_reads/" in path]
-    assert not single, f"per-sample jobs were submitted one by one: {single[:3]}"
-    assert samples and 1 <= len(group_jobs) < len(samples), (
-        f"{len(samples)} samples went to SLURM as {len(group_jobs)} group jobs"
-    )
-    assert len(group_jobs) == -(-len(samples) // SAMPLES_PER_GROUP)
-    for jobid in group_jobs:
-        assert _job_record(jobid).get("NumCPUs") == "1", _job_record(jobid)
+    # 3. the reads of each campaign went to SLURM as one job, with the CPUs it asked for
+    campaigns = sorted(p.name for p in (slurm_results / "campaigns").iterdir())
+    reads_jobs = [jobid for _, jobid, path in submitted if "/rule_campaign_reads/" in path]
+    assert len(reads_jobs) == len(campaigns) == 2, (reads_jobs, campaigns)
+    for jobid in reads_jobs:
+        assert _job_record(jobid).get("NumCPUs") == str(cpus), _job_record(jobid)
     print(
-        f"SLURM run: {len(jobids)} SLURM jobs ({len(group_jobs)} group jobs for "
-        f"{len(samples)} samples) in {elapsed:.0f} s"
+        f"SLURM run: {len(jobids)} SLURM jobs ({len(reads_jobs)} for the reads of "
+        f"{len(campaigns)} campaigns) in {elapsed:.0f} s"
     )

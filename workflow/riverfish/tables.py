@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -40,22 +39,21 @@ def read_tsv(path: str | os.PathLike, **kwargs) -> pd.DataFrame:
 def read_tracking(
     campaign: str,
     samples: Sequence[str],
-    stats_files: Sequence[str | os.PathLike],
-    in_asvs: dict[str, int],
+    stats: Mapping[str, Mapping[str, int]],
+    in_asvs: Mapping[str, int],
 ) -> pd.DataFrame:
-    """The read-tracking table of one campaign from the per-sample stats files.
+    """The read-tracking table of one campaign from its samples' read counts per step.
 
-    Checks that every stats file belongs to the sample it is listed for and that no step
-    has more reads than the one before it.
+    ``stats`` maps each sample to its counts (raw_pairs ... quality_ok). Checks that every
+    sample has them and that no step has more reads than the one before it.
     """
     rows = []
-    for sample, path in zip(samples, stats_files, strict=True):
-        with open(path) as fh:
-            stats = json.load(fh)
-        if stats.get("sample") != sample:
-            raise ToolError(f"{path}: stats of sample {stats.get('sample')!r}, not {sample!r}")
+    missing = [s for s in samples if s not in stats]
+    if missing:
+        raise ToolError(f"campaign {campaign!r}: no read counts for samples {missing}")
+    for sample in samples:
         row = {"sample": sample, "campaign": campaign}
-        row.update({c: int(stats[c]) for c in TRACKING_COLUMNS[2:-1]})
+        row.update({c: int(stats[sample][c]) for c in TRACKING_COLUMNS[2:-1]})
         row["in_asvs"] = int(in_asvs.get(sample, 0))
         steps = [row[c] for c in TRACKING_COLUMNS[2:]]
         if any(b > a for a, b in zip(steps, steps[1:], strict=False)):

@@ -5,14 +5,8 @@
 
 rule campaign_asvs:
     input:
-        uniques=lambda wc: expand(
-            f"{OUT}/campaigns/{wc.campaign}/samples/{{sample}}.uniques.fasta",
-            sample=campaign_samples(wc.campaign),
-        ),
-        stats=lambda wc: expand(
-            f"{OUT}/campaigns/{wc.campaign}/samples/{{sample}}.stats.json",
-            sample=campaign_samples(wc.campaign),
-        ),
+        uniques=f"{OUT}/campaigns/{{campaign}}/reads/uniques.tsv",
+        stats=f"{OUT}/campaigns/{{campaign}}/reads/stats.tsv",
     output:
         asvs=f"{OUT}/campaigns/{{campaign}}/asvs.fasta",
         counts=f"{OUT}/campaigns/{{campaign}}/asv_counts.tsv",

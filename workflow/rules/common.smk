@@ -107,8 +107,13 @@ for _r in SAMPLE_RECORDS:
     CAMPAIGN_SAMPLES[_r["campaign"]].append(_r["sample"])
 
 
-def sample_fastq(wildcards):
-    return FASTQ[wildcards.sample]
+def campaign_fastq(wildcards):
+    """Every read file of a campaign's samples (R1 and R2, sample by sample)."""
+    return [
+        FASTQ[sample][mate]
+        for sample in campaign_samples(wildcards.campaign)
+        for mate in ("r1", "r2")
+    ]
 
 
 def read_params():

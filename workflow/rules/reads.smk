@@ -1,30 +1,29 @@
-# Per sample: check the pairs, merge them, find and trim the primers, keep the length
-# window, drop reads over the expected-error limit and dereplicate, all in one job
-# (python -m riverfish.reads chains vsearch and cutadapt; on small samples start-up costs
-# more than the tools).
+# Per campaign: check every sample's pairs, merge them, find and trim the primers, keep
+# the length window, drop reads over the expected-error limit and dereplicate. One job per
+# campaign works on its samples in parallel; tools slow to start (cutadapt) run once per
+# campaign, not once per sample (riverfish.reads).
 
 
-rule sample_reads:
+rule campaign_reads:
     input:
-        unpack(sample_fastq),
+        campaign_fastq,
     output:
-        uniques=f"{OUT}/campaigns/{{campaign}}/samples/{{sample}}.uniques.fasta",
-        stats=f"{OUT}/campaigns/{{campaign}}/samples/{{sample}}.stats.json",
+        uniques=f"{OUT}/campaigns/{{campaign}}/reads/uniques.tsv",
+        stats=f"{OUT}/campaigns/{{campaign}}/reads/stats.tsv",
     log:
-        f"{OUT}/logs/sample_reads/{{campaign}}/{{sample}}.log",
+        f"{OUT}/logs/campaign_reads/{{campaign}}.log",
     benchmark:
-        f"{OUT}/benchmarks/sample_reads/{{campaign}}/{{sample}}.tsv"
-    group:
-        "reads"
+        f"{OUT}/benchmarks/campaign_reads/{{campaign}}.tsv"
     conda:
         "../envs/reads.yaml"
-    threads: 1
+    threads: 8
     resources:
-        mem_mb=500,
-        runtime=30,
+        mem_mb=lambda wc, threads: 1000 + 300 * threads,
+        runtime=lambda wc, input: 30 + int(input.size_mb / 20),
     params:
+        samples=lambda wc: [
+            (s, FASTQ[s]["r1"], FASTQ[s]["r2"]) for s in campaign_samples(wc.campaign)
+        ],
         settings=read_params(),
-    shell:
-        "python -m riverfish.reads --sample {wildcards.sample:q} --r1 {input.r1:q}"
-        " --r2 {input.r2:q} --uniques {output.uniques:q} --stats {output.stats:q}"
-        " --params {params.settings:q} --threads {threads} 2> {log:q}"
+    script:
+        "../scripts/campaign_reads.py"

@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from riverfish.asvs import DenoiseParams, denoise_campaign, write_fasta
+from riverfish.reads import read_stats_table, read_uniques_table
 from riverfish.tables import read_tracking, write_tsv
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
@@ -15,13 +16,14 @@ with open(sm.log[0], "w") as log:
     samples = list(sm.params.samples)
     result = denoise_campaign(
         samples,
-        list(sm.input.uniques),
+        read_uniques_table(sm.input.uniques),
         DenoiseParams(**sm.params.denoise),
         workdir=Path(sm.output.asvs).parent,
         log=log,
         threads=sm.threads,
     )
-    tracking = read_tracking(sm.wildcards.campaign, samples, list(sm.input.stats), result.in_asvs)
+    stats = read_stats_table(sm.input.stats)
+    tracking = read_tracking(sm.wildcards.campaign, samples, stats, result.in_asvs)
     write_fasta(result.asvs, sm.output.asvs)
     write_tsv(pd.DataFrame(result.counts, columns=["asv_id", "sample", "reads"]), sm.output.counts)
     write_tsv(tracking, sm.output.tracking)
