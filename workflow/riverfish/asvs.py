@@ -1,7 +1,8 @@
 """Per-campaign exact sequence variants (ASVs): pool, denoise, remove chimeras, count.
 
 The reads of a campaign's samples are pooled (dereplicated with their abundances),
-denoised with UNOISE3, and chimeras removed with uchime3 de novo (vsearch). Each ASV is
+denoised with UNOISE3, and chimeras removed with uchime3 de novo (vsearch), over the pool
+and then sample by sample (see :func:`sample_chimeras`). Each ASV is
 named by the MD5 of its upper-case sequence, so the same sequence has the same name in
 every campaign. Every distinct read sequence is then mapped once to the ASVs, and each
 sample's reads are counted through that map: a sample's counts add up to its reads that
@@ -65,6 +66,7 @@ class DenoiseParams:
     min_size: int = 8
     alpha: float = 2.0
     chimera_abskew: float = 16.0
+    chimera_sample_fraction: float = 0.5
     map_identity: float = 0.97
 
 
@@ -164,6 +166,14 @@ def denoise_campaign(
             "--uchime3_denovo",
         )
         asv_seqs = {seq.upper() for _, seq in read_fasta(nonchim)}
+        centroids = [seq.upper() for _, seq in read_fasta(denoised)]
+        per_sample_chimeras = sample_chimeras(centroids, per_sample, params, tmpdir, log) & asv_seqs
+        asv_seqs -= per_sample_chimeras
+        log.write(
+            f"{len(centroids)} denoised sequences: {len(centroids) - len(asv_seqs)} chimeras "
+            f"({len(per_sample_chimeras)} of them found only sample by sample), "
+            f"{len(asv_seqs)} ASVs\n"
+        )
         asv_fa = tmpdir / "asvs.fasta"
         write_fasta(((md5seq(s), s) for s in sorted(asv_seqs)), asv_fa)
         # Reads identical to an ASV are counted directly; only the others (reads with
@@ -222,6 +232,52 @@ def denoise_campaign(
     by_id = {md5seq(s): s for s in asv_seqs}
     asvs = [(a, by_id[a]) for a in sorted(by_id, key=lambda a: (-totals[a], a))]
     return CampaignASVs(asvs=asvs, counts=counts, in_asvs=in_asvs)
+
+
+def sample_chimeras(
+    centroids: Sequence[str],
+    per_sample: Sequence[Counter],
+    params: DenoiseParams,
+    tmpdir: Path,
+    log,
+) -> set[str]:
+    """Denoised sequences that uchime3 calls chimeric within the samples they occur in.
+
+    PCR chimeras form within one sample's PCR, from parents present in that sample. In the
+    pool of a whole campaign, uchime3 may pick a similar sequence of another sample as a
+    parent, find no exact model and keep the chimera. Here each sample's reads identical to
+    a denoised sequence are checked on their own (``--abskew`` as for the pool; samples
+    with fewer than 3 such sequences are skipped); a sequence flagged in at least
+    ``chimera_sample_fraction`` of the samples checked where it occurs is a chimera.
+    """
+    flagged: Counter = Counter()
+    seen: Counter = Counter()
+    name = {seq: md5seq(seq) for seq in centroids}
+    seq_of = {v: k for k, v in name.items()}
+    for i, counts in enumerate(per_sample):
+        present = sorted(((counts[c], name[c]) for c in centroids if counts.get(c)), reverse=True)
+        if len(present) < 3:
+            continue
+        fasta, table = tmpdir / f"sample{i}.fasta", tmpdir / f"sample{i}.uchime"
+        write_fasta(((f"{md5};size={n}", seq_of[md5]) for n, md5 in present), fasta)
+        cmd = ["--uchime3_denovo", str(fasta), "--abskew", str(params.chimera_abskew)]
+        cmd += ["--sizein", "--uchimeout", str(table), "--quiet"]
+        _vsearch(cmd, log, "--uchime3_denovo (per sample)")
+        with open(table) as fh:
+            for line in fh:
+                fields = line.rstrip("\n").split("\t")
+                md5 = fields[1].split(";")[0]
+                if md5 not in seq_of:
+                    raise ToolError(f"{table}: unknown sequence {fields[1]!r}")
+                seen[md5] += 1
+                flagged[md5] += fields[-1] == "Y"
+        fasta.unlink()
+        table.unlink()
+    return {
+        seq_of[md5]
+        for md5, n in seen.items()
+        if flagged[md5] and flagged[md5] >= params.chimera_sample_fraction * n
+    }
 
 
 def _read_map(path: Path, md5_to_seq: dict[str, str]) -> dict[str, str]:
