@@ -3,7 +3,7 @@
 The workflow runs, once per set of distinct ASVs::
 
     vsearch --usearch_global asvs.fasta --db refs.fasta --id 0.80 \\
-        --maxaccepts 0 --maxrejects 0 --strand both \\
+        --maxaccepts 0 --maxrejects 256 --strand both \\
         --userout hits.tsv --userfields query+target+id+alnlen+mism+opens --threads N
 
 and :func:`assign_taxa` turns ``hits.tsv`` (read with :func:`read_hits`) and the taxonomy
