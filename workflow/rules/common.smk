@@ -10,6 +10,13 @@ from snakemake.settings.types import DeploymentMethod
 from snakemake_interface_executor_plugins.settings import ExecMode
 from snakemake.utils import validate
 
+# jsonschema (config and sheet validation) imports rfc3987_syntax when JupyterLab's
+# dependencies installed it, and that import compiles Lark grammars for ~2 s in every
+# Snakemake start (python-jsonschema/jsonschema#1428). No schema here uses IRI formats:
+# let jsonschema see it as absent.
+if "jsonschema" not in sys.modules:
+    sys.modules.setdefault("rfc3987_syntax", None)
+
 ROOT = Path(workflow.basedir).resolve()
 LIB = ROOT / "workflow"
 if str(LIB) not in sys.path:
