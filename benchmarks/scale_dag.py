@@ -1,5 +1,5 @@
 """How the workflow's start scales with the number of samples, and how many SLURM jobs a
-large programme submits with and without grouping.
+large programme submits.
 
 Generates a programme of N samples in C campaigns in a temporary folder (every sample's
 fq1/fq2 are symlinks to one small read pair of the shared simulated data set), writes a
@@ -8,7 +8,7 @@ median is reported):
 
 - ``snakemake -n`` (parse, sheet checks, DAG of every job): the start of a local run;
 - ``snakemake -n --workflow-profile profiles/slurm``: the same with the SLURM profile
-  (groups of per-sample jobs);
+  (and its job groups, if it defines any);
 - ``snakemake --list-rules``: parsing alone (sheets read and checked), which every SLURM
   job repeats when it starts;
 - ``sheets.load_campaigns`` with and without the per-file FASTQ checks.
@@ -385,13 +385,16 @@ def main() -> None:
         "",
         "| submitted to SLURM | jobs |",
         "| --- | --- |",
-        f"| without grouping (one SLURM job per non-local job) | {remote_jobs:,} |",
-        f"| with the profile's grouping (group-components "
-        f"{', '.join(f'{k}={v}' for k, v in comps.items())}) | {with_groups:,} |",
-        f"| of which group jobs | {len(groups):,} (sizes: "
-        f"{', '.join(f'{k}x{v}' for k, v in sorted(Counter(groups).items(), reverse=True))}) |",
-        "",
+        f"| one SLURM job per non-local job | {remote_jobs:,} |",
     ]
+    if groups:
+        sizes = ", ".join(f"{k}x{v}" for k, v in sorted(Counter(groups).items(), reverse=True))
+        lines += [
+            f"| with the profile's grouping (group-components "
+            f"{', '.join(f'{k}={v}' for k, v in comps.items())}) | {with_groups:,} |",
+            f"| of which group jobs | {len(groups):,} (sizes: {sizes}) |",
+        ]
+    lines.append("")
     if profile:
         lines += [
             "## Profile of one dry run (cProfile)",
