@@ -49,6 +49,17 @@ def read_fasta(path: str | os.PathLike) -> Iterator[tuple[str, str]]:
         yield header, "".join(parts)
 
 
+def union_of_campaigns(paths: Sequence[str | os.PathLike]) -> list[tuple[str, str]]:
+    """The ASVs of all campaigns (FASTA files in campaign order), each once, in order of
+    first appearance; an ASV name with two different sequences is an error."""
+    seen: dict[str, str] = {}
+    for path in paths:
+        for asv_id, seq in read_fasta(path):
+            if seen.setdefault(asv_id, seq) != seq:
+                raise ToolError(f"{path}: ASV {asv_id} has two different sequences")
+    return list(seen.items())
+
+
 def write_fasta(records: Iterable[tuple[str, str]], path: str | os.PathLike) -> None:
     """Write (header, sequence) records, one line per sequence, atomically."""
     path = Path(path)

@@ -5,7 +5,7 @@
 
 rule classify:
     input:
-        asvs=f"{OUT}/asv/asvs.fasta",
+        asvs=expand(f"{OUT}/campaigns/{{campaign}}/asvs.fasta", campaign=CAMPAIGNS),
         db=rules.reference_db.output.fasta,
         taxonomy=rules.reference_db.output.taxonomy,
     output:

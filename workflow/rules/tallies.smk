@@ -61,9 +61,11 @@ rule tallies:
         "../scripts/tallies.py"
 
 
+# The figures need the detections, not the tally tables (the richness per site is counted
+# here with the same function as the tallies job), so they are drawn beside that job.
 rule plots:
     input:
-        site_campaign=rules.tallies.output.site_campaign,
+        samples=rules.sample_table.output[0],
         site_detections=rules.detections.output.site_detections,
         tracking=rules.detections.output.tracking,
     output:

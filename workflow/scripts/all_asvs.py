@@ -4,19 +4,15 @@ import sys
 
 import pandas as pd
 
-from riverfish.asvs import read_fasta, write_fasta
+from riverfish.asvs import union_of_campaigns, write_fasta
 from riverfish.tables import read_tsv, write_tsv
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 
 with open(sm.log[0], "w") as log:
     sys.stderr = log
-    seen: dict[str, str] = {}
-    for path in sm.input.asvs:
-        for asv_id, seq in read_fasta(path):
-            if seen.setdefault(asv_id, seq) != seq:
-                raise ValueError(f"{path}: ASV {asv_id} has two different sequences")
-    write_fasta(seen.items(), sm.output.asvs)
+    seen = union_of_campaigns(sm.input.asvs)
+    write_fasta(seen, sm.output.asvs)
     counts = pd.concat([read_tsv(p, dtype={"reads": "int64"}) for p in sm.input.counts])
     write_tsv(counts, sm.output.counts)
     log.write(f"{len(seen)} distinct ASVs over {len(sm.input.asvs)} campaign(s)\n")

@@ -3,7 +3,7 @@
 import sys
 
 from riverfish import hitcache
-from riverfish.asvs import read_fasta
+from riverfish.asvs import union_of_campaigns
 from riverfish.classify import assign_taxa
 from riverfish.tables import read_tsv, write_tsv
 
@@ -11,7 +11,8 @@ sm = snakemake  # noqa: F821 (injected by Snakemake)
 
 with open(sm.log[0], "w") as log:
     sys.stderr = log
-    asvs = list(read_fasta(sm.input.asvs))
+    # the campaigns' ASVs, as asv/asvs.fasta has them (written beside this job)
+    asvs = union_of_campaigns(sm.input.asvs)
     refs = read_tsv(sm.input.taxonomy, dtype=str)
     checksum = sm.input.db.split("/")[-2]
     cache = hitcache.cache_dir(sm.params.cache, checksum, sm.params.floor)
