@@ -40,6 +40,8 @@ rule all_asvs:
         counts=f"{OUT}/asv/asv_counts.tsv",
     log:
         f"{OUT}/logs/all_asvs.log",
+    benchmark:
+        f"{OUT}/benchmarks/all_asvs.tsv"
     localrule: True
     conda:
         "../envs/python.yaml"

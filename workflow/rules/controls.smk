@@ -9,6 +9,8 @@ rule sample_table:
         f"{OUT}/tables/samples.tsv",
     log:
         f"{OUT}/logs/sample_table.log",
+    benchmark:
+        f"{OUT}/benchmarks/sample_table.tsv"
     localrule: True
     conda:
         "../envs/python.yaml"
@@ -54,6 +56,8 @@ rule detections:
         ),
     log:
         f"{OUT}/logs/detections.log",
+    benchmark:
+        f"{OUT}/benchmarks/detections.tsv"
     conda:
         "../envs/python.yaml"
     resources:

@@ -13,6 +13,8 @@ rule provenance:
         ),
     log:
         f"{OUT}/logs/provenance.log",
+    benchmark:
+        f"{OUT}/benchmarks/provenance.tsv"
     localrule: True
     conda:
         "../envs/python.yaml"

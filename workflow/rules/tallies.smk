@@ -49,6 +49,8 @@ rule tallies:
         ),
     log:
         f"{OUT}/logs/tallies.log",
+    benchmark:
+        f"{OUT}/benchmarks/tallies.tsv"
     conda:
         "../envs/python.yaml"
     resources:
@@ -86,6 +88,8 @@ rule plots:
         ),
     log:
         f"{OUT}/logs/plots.log",
+    benchmark:
+        f"{OUT}/benchmarks/plots.tsv"
     conda:
         "../envs/python.yaml"
     resources:
