@@ -210,3 +210,45 @@ def test_exact_shortcut_equals_cutadapt_alone_on_a_real_run(tmp_path):
     )
     log = (tmp_path / "True.log").read_text()
     assert "with both primers exactly" in log  # the shortcut did the bulk of the work
+
+
+@needs_vsearch
+@pytest.mark.skipif(not PMIFISH.is_dir(), reason="the shared PMiFish run is not there")
+@pytest.mark.parametrize("max_ee", [1.0, 0.3])
+def test_read_filter_keeps_what_vsearch_keeps(tmp_path, max_ee):
+    """The length window and expected-error limit keep exactly the reads vsearch
+    --fastq_filter keeps, on the real run's trimmed reads (a tight limit too)."""
+    import subprocess
+
+    from riverfish.reads import ReadFilter
+
+    merged = tmp_path / "merged.fastq"
+    subprocess.run(
+        ["vsearch", "--fastq_mergepairs", str(PMIFISH / "sample_S1_L001_R1_001.fastq.gz")]
+        + ["--reverse", str(PMIFISH / "sample_S1_L001_R2_001.fastq.gz")]
+        + ["--fastqout", str(merged), "--quiet"],
+        check=True,
+    )
+    params = ReadParams(
+        forward=FWD_DEG, reverse=REV_DEG, random_prefix_max=7, max_expected_errors=max_ee
+    )
+    lines = merged.read_text().splitlines()
+    primers = ExactPrimers(params)
+    trimmed = [primers.trim(s, q) for s, q in zip(lines[1::4], lines[3::4], strict=True)]
+    trimmed = [t for t in trimmed if t is not None]
+    # a few reads outside the length window, to test it too
+    trimmed += [(s[:120], q[:120]) for s, q in trimmed[:5]]
+    fq = tmp_path / "trimmed.fastq"
+    fq.write_text("".join(f"@r{i}\n{s}\n+\n{q}\n" for i, (s, q) in enumerate(trimmed)))
+    kept = tmp_path / "kept.fasta"
+    subprocess.run(
+        ["vsearch", "--fastq_filter", str(fq), "--fastq_minlen", "130", "--fastq_maxlen"]
+        + ["220", "--fastq_maxee", str(max_ee), "--fasta_width", "0", "--fastaout", str(kept)]
+        + ["--quiet"],
+        check=True,
+    )
+    expected = kept.read_text().splitlines()[1::2]
+    in_window, got = ReadFilter(params).apply([s for s, _ in trimmed], [q for _, q in trimmed])
+    assert got == expected
+    assert in_window == len(trimmed) - 5
+    assert 1000 < len(expected) < len(trimmed) - 5  # the limit did discard reads

@@ -7,20 +7,22 @@ thread), and the tools that are slow to start run once per campaign, not once pe
 1. per sample: dnaio checks the pairs (count, mate names, truncated gzip); vsearch merges
    them; a read whose primers are found *exactly* (random prefix of 0..N bases, forward
    primer, insert, reverse complement of the reverse primer, either orientation) is trimmed
-   right away, every other read is set aside;
+   right away, kept if its length is in the window and its expected errors within the
+   limit (:class:`ReadFilter`, vsearch's arithmetic), and counted; every other read is set
+   aside;
 2. per campaign: cutadapt trims the set-aside reads of all samples at once (anchored linked
    adapters, errors allowed), so reads with primer errors are judged by cutadapt;
-3. per sample: vsearch keeps the length window and the expected-error limit; the reads
-   left are dereplicated.
+3. per sample: cutadapt's reads go through the same filter and are added to the counts.
 
 Step 1's exact match gives the same trimmed read as cutadapt would (an exact occurrence is
 the best match cutadapt can find); it only spares cutadapt the ~97 % of reads that need no
 alignment. ``exact_shortcut=False`` sends every read through cutadapt, and the tests check
 that both give the same reads on a real MiSeq run.
 
-The numbers of read tracking are counted from what each step wrote, not parsed from the
-tools' messages, and checked against each other. Only the standard library and dnaio are
-imported, so the job starts fast. Run as ``python -m riverfish.reads --help``.
+The numbers of read tracking are counted as the reads pass each step, not parsed from the
+tools' messages, and checked against each other and against cutadapt's report. Only the
+standard library, numpy and dnaio are imported, so the job starts fast. Run as
+``python -m riverfish.reads --help``.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ from dataclasses import asdict, dataclass
 from itertools import islice
 from multiprocessing import get_context
 from pathlib import Path
+
+import numpy as np
 
 from riverfish.errors import InputError, RiverfishError, ToolError
 from riverfish.primers import IUPAC_COMPLEMENT, linked_adapters, reverse_complement
@@ -189,6 +193,49 @@ class ExactPrimers:
         return None
 
 
+#: error probability of each Phred score (FASTQ offset 33), as vsearch computes it
+_ERROR_PROBABILITY = np.array([10.0 ** (-q / 10.0) for q in range(94)])
+
+
+class ReadFilter:
+    """The length window and the expected-error limit of vsearch ``--fastq_filter``
+    (``--fastq_minlen``, ``--fastq_maxlen``, ``--fastq_maxee``), on many reads at once.
+
+    Expected errors are the sum of the bases' error probabilities (Phred+33); a read is
+    kept when its length is in the window and its expected errors are at most the limit.
+    vsearch starts and parses for each call, which cost as much as a fifth of the read
+    steps; numpy does the same arithmetic on a whole chunk of reads.
+    """
+
+    def __init__(self, params: ReadParams):
+        self.min_length = params.min_length
+        self.max_length = params.max_length
+        self.max_ee = params.max_expected_errors
+
+    def apply(self, seqs: list[str], quals: list[str]) -> tuple[int, list[str]]:
+        """(number of reads in the length window, the sequences that also keep the limit)."""
+        if not seqs:
+            return 0, []
+        lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
+        window = np.flatnonzero((lengths >= self.min_length) & (lengths <= self.max_length))
+        if len(window) == 0:
+            return 0, []
+        sizes = lengths[window]
+        scores = np.frombuffer("".join(quals[i] for i in window).encode("ascii"), np.uint8)
+        scores = scores.astype(np.intp) - 33
+        if len(scores) and (scores.min() < 0 or scores.max() >= len(_ERROR_PROBABILITY)):
+            raise ToolError(
+                f"base qualities outside Phred+33 ({scores.min()}..{scores.max()}) "
+                "after merging: the reads are not Sanger/Illumina 1.8+ FASTQ"
+            )
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        errors = np.zeros(len(window))
+        nonempty = sizes > 0
+        errors[nonempty] = np.add.reduceat(_ERROR_PROBABILITY[scores], starts[nonempty])
+        kept = window[errors <= self.max_ee]
+        return len(window), [seqs[i] for i in kept]
+
+
 # --- the steps --------------------------------------------------------------------------
 
 
@@ -201,17 +248,6 @@ def _run(cmd: list[str], log, what: str) -> None:
         raise ToolError(
             f"{what} failed (exit status {proc.returncode}); its messages are in the log above"
         )
-
-
-def count_fastq(path: Path) -> int:
-    """Number of records in a plain FASTQ file written by a tool (4 lines a record)."""
-    lines = 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            lines += chunk.count(b"\n")
-    if lines % 4:
-        raise ToolError(f"{path}: {lines} lines is not a whole number of FASTQ records")
-    return lines // 4
 
 
 def _fastq_records(path: Path):
@@ -280,91 +316,76 @@ def _merge_and_trim(job: _Job) -> dict:
             )
             primers = ExactPrimers(p)
             trim = primers.trim if job.exact_shortcut else (lambda seq, qual: None)
-            n_merged = exact = rest = 0
-            with (
-                open(tmp / f"{job.index}.trimmed.fastq", "w") as out,
-                open(tmp / f"{job.index}.rest.fastq", "w") as aside,
-            ):
+            keep = ReadFilter(p)
+            counts: Counter = Counter()
+            n_merged = exact = rest = length_ok = 0
+            with open(tmp / f"{job.index}.rest.fastq", "w") as aside:
                 for chunk in _fastq_chunks(merged):
-                    kept, left = [], []
+                    seqs, quals, left = [], [], []
                     for seq, qual in chunk:
                         n_merged += 1
                         hit = trim(seq, qual)
                         if hit is None:
                             left.append(f"@{job.index}.{n_merged}\n{seq}\n+\n{qual}\n")
                         else:
-                            kept.append(f"@{job.index}.{n_merged}\n{hit[0]}\n+\n{hit[1]}\n")
-                    exact += len(kept)
+                            seqs.append(hit[0])
+                            quals.append(hit[1])
+                    exact += len(seqs)
                     rest += len(left)
-                    out.writelines(kept)
                     aside.writelines(left)
+                    in_window, good = keep.apply(seqs, quals)
+                    length_ok += in_window
+                    counts.update(map(str.upper, good))
             merged.unlink()
             if n_merged > raw:
                 raise ToolError(f"vsearch merged {n_merged} reads out of {raw} pairs")
+            _write_counts(counts, tmp / f"{job.index}.exact.tsv")
             log.write(
                 f"{raw} pairs, {n_merged} merged; {exact} with both primers exactly, "
                 f"{rest} left to cutadapt\n"
             )
-        return {"raw_pairs": raw, "merged": n_merged, "exact": exact, "rest": rest}
+        return {
+            "raw_pairs": raw,
+            "merged": n_merged,
+            "exact": exact,
+            "rest": rest,
+            "length_ok": length_ok,
+            "quality_ok": counts.total(),
+        }
     except RiverfishError as exc:
         return {"error": str(exc)}
 
 
-def _filter_and_dereplicate(job: _Job) -> dict:
-    """Step 3 of one sample (runs in a worker): length window, expected errors, uniques."""
+def _write_counts(counts: Counter, path: Path) -> None:
+    with open(path, "w") as out:
+        out.writelines(f"{seq}\t{n}\n" for seq, n in counts.items())
+
+
+def _rescued_and_dereplicate(job: _Job) -> dict:
+    """Step 3 of one sample (runs in a worker): cutadapt's reads through the same filter,
+    added to the exact ones; the sample's distinct reads, most abundant first."""
     tmp = Path(job.tmp)
-    p = job.params
-    trimmed = tmp / f"{job.index}.trimmed.fastq"
-    good = tmp / f"{job.index}.good.fasta"
-    bad = tmp / f"{job.index}.discarded.fastq"
     try:
-        with open(tmp / f"{job.index}.log", "a") as log:
-            n_trimmed = count_fastq(trimmed)
-            if n_trimmed == 0:
-                (tmp / f"{job.index}.uniques.tsv").touch()
-                return {"primer_trimmed": 0, "length_ok": 0, "quality_ok": 0, "uniques": 0}
-            _run(
-                [
-                    job.vsearch,
-                    "--fastq_filter",
-                    str(trimmed),
-                    "--fastq_minlen",
-                    str(p.min_length),
-                    "--fastq_maxlen",
-                    str(p.max_length),
-                    "--fastq_maxee",
-                    str(p.max_expected_errors),
-                    "--fasta_width",
-                    "0",
-                    "--fastaout",
-                    str(good),
-                    "--fastqout_discarded",
-                    str(bad),
-                    "--no_progress",
-                ],
-                log,
-                "vsearch --fastq_filter (length window, expected errors)",
-            )
-            wrong_length = discarded = 0
-            for _, seq, _ in _fastq_records(bad):
-                discarded += 1
-                if not p.min_length <= len(seq) <= p.max_length:
-                    wrong_length += 1
-            with open(good) as fh:
-                counts = Counter(line.rstrip("\n").upper() for line in islice(fh, 1, None, 2))
-            kept = sum(counts.values())
-            if kept + discarded != n_trimmed:
-                raise ToolError(
-                    f"vsearch --fastq_filter kept {kept} and discarded {discarded} reads, "
-                    f"but was given {n_trimmed}"
-                )
+        counts: Counter = Counter()
+        with open(tmp / f"{job.index}.exact.tsv") as fh:
+            for line in fh:
+                seq, n = line.rstrip("\n").split("\t")
+                counts[seq] = int(n)
+        rescued = tmp / f"{job.index}.rescued.fastq"
+        seqs, quals = [], []
+        if rescued.exists():
+            for _, seq, qual in _fastq_records(rescued):
+                seqs.append(seq)
+                quals.append(qual)
+        in_window, good = ReadFilter(job.params).apply(seqs, quals)
+        counts.update(map(str.upper, good))
         with open(tmp / f"{job.index}.uniques.tsv", "w") as out:
             for seq, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
                 out.write(f"{job.sample}\t{n}\t{seq}\n")
         return {
-            "primer_trimmed": n_trimmed,
-            "length_ok": n_trimmed - wrong_length,
-            "quality_ok": kept,
+            "rescued": len(seqs),
+            "length_ok": in_window,
+            "quality_ok": len(good),
             "uniques": len(counts),
         }
     except RiverfishError as exc:
@@ -444,6 +465,8 @@ def process_campaign(
             _fail_on_errors(jobs, step1, log)
             for s, counts in zip(results, step1, strict=True):
                 s.raw_pairs, s.merged = counts["raw_pairs"], counts["merged"]
+                s.primer_trimmed = counts["exact"]
+                s.length_ok, s.quality_ok = counts["length_ok"], counts["quality_ok"]
 
             # step 2: the reads without exact primers, all samples at once, to cutadapt
             n_rest = sum(c["rest"] for c in step1)
@@ -467,15 +490,17 @@ def process_campaign(
                     f"({time.monotonic() - clock:.1f} s)\n"
                 )
 
-            step3 = _map(pool, _filter_and_dereplicate, jobs)
+            step3 = _map(pool, _rescued_and_dereplicate, jobs)
             _fail_on_errors(jobs, step3, log)
             log.write(f"filtered and dereplicated: {time.monotonic() - clock:.1f} s\n")
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
         for s, counts in zip(results, step3, strict=True):
-            s.primer_trimmed, s.length_ok = counts["primer_trimmed"], counts["length_ok"]
-            s.quality_ok, s.uniques = counts["quality_ok"], counts["uniques"]
+            s.primer_trimmed += counts["rescued"]
+            s.length_ok += counts["length_ok"]
+            s.quality_ok += counts["quality_ok"]
+            s.uniques = counts["uniques"]
             _check_decreasing(s)
         _copy_logs(jobs, log)
         tmp_uniques = tmpdir / "uniques.tsv"
@@ -497,7 +522,7 @@ def process_campaign(
 
 
 def _append_by_sample(trimmed: Path, tmpdir: Path, n_samples: int) -> int:
-    """Add cutadapt's reads to their samples' trimmed files (headers are ``index.n``)."""
+    """Split cutadapt's reads by sample (headers are ``index.n``)."""
     outs = {}
     n = 0
     try:
@@ -506,7 +531,7 @@ def _append_by_sample(trimmed: Path, tmpdir: Path, n_samples: int) -> int:
             if not 0 <= index < n_samples:
                 raise ToolError(f"{trimmed}: read {header.strip()!r} of no sample")
             if index not in outs:
-                outs[index] = open(tmpdir / f"{index}.trimmed.fastq", "a")
+                outs[index] = open(tmpdir / f"{index}.rescued.fastq", "w")
             outs[index].write(f"{header}{seq}\n+\n{qual}\n")
             n += 1
     finally:
