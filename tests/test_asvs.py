@@ -34,7 +34,7 @@ def test_chimera_flagged_where_its_parents_are(tmp_path, fraction, removed):
     ]
     params = DenoiseParams(chimera_sample_fraction=fraction)
     with open(tmp_path / "log.txt", "w") as log:
-        found = sample_chimeras([A, B, D, CHIMERA], samples, params, tmp_path, log)
+        found = sample_chimeras([A, B, D, CHIMERA], samples, params, tmp_path, log, threads=2)
     # flagged in 1 of the 2 samples checked where it occurs: removed at 0.5, kept at 1.0
     assert found == removed
     assert list(tmp_path.iterdir()) == [tmp_path / "log.txt"]  # work files removed

@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -178,7 +179,9 @@ def denoise_campaign(
         )
         asv_seqs = {seq.upper() for _, seq in read_fasta(nonchim)}
         centroids = [seq.upper() for _, seq in read_fasta(denoised)]
-        per_sample_chimeras = sample_chimeras(centroids, per_sample, params, tmpdir, log) & asv_seqs
+        per_sample_chimeras = (
+            sample_chimeras(centroids, per_sample, params, tmpdir, log, threads) & asv_seqs
+        )
         asv_seqs -= per_sample_chimeras
         log.write(
             f"{len(centroids)} denoised sequences: {len(centroids) - len(asv_seqs)} chimeras "
@@ -251,6 +254,7 @@ def sample_chimeras(
     params: DenoiseParams,
     tmpdir: Path,
     log,
+    threads: int = 1,
 ) -> set[str]:
     """Denoised sequences that uchime3 calls chimeric within the samples they occur in.
 
@@ -258,32 +262,55 @@ def sample_chimeras(
     pool of a whole campaign, uchime3 may pick a similar sequence of another sample as a
     parent, find no exact model and keep the chimera. Here each sample's reads identical to
     a denoised sequence are checked on their own (``--abskew`` as for the pool; samples
-    with fewer than 3 such sequences are skipped); a sequence flagged in at least
-    ``chimera_sample_fraction`` of the samples checked where it occurs is a chimera.
+    with fewer than 3 such sequences are skipped; ``threads`` samples at a time); a
+    sequence flagged in at least ``chimera_sample_fraction`` of the samples checked where
+    it occurs is a chimera.
     """
-    flagged: Counter = Counter()
-    seen: Counter = Counter()
     name = {seq: md5seq(seq) for seq in centroids}
     seq_of = {v: k for k, v in name.items()}
-    for i, counts in enumerate(per_sample):
-        present = sorted(((counts[c], name[c]) for c in centroids if counts.get(c)), reverse=True)
+    vsearch = find_tool("vsearch")
+
+    def check(i: int) -> list[tuple[str, bool]]:
+        present = sorted(
+            ((per_sample[i][c], name[c]) for c in centroids if per_sample[i].get(c)),
+            reverse=True,
+        )
         if len(present) < 3:
-            continue
+            return []
         fasta, table = tmpdir / f"sample{i}.fasta", tmpdir / f"sample{i}.uchime"
         write_fasta(((f"{md5};size={n}", seq_of[md5]) for n, md5 in present), fasta)
-        cmd = ["--uchime3_denovo", str(fasta), "--abskew", str(params.chimera_abskew)]
-        cmd += ["--sizein", "--uchimeout", str(table), "--quiet"]
-        _vsearch(cmd, log, "--uchime3_denovo (per sample)")
+        cmd = [vsearch, "--uchime3_denovo", str(fasta), "--abskew", str(params.chimera_abskew)]
+        cmd += ["--sizein", "--uchimeout", str(table), "--quiet", "--no_progress"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise ToolError(
+                f"vsearch --uchime3_denovo (per sample) failed (exit status "
+                f"{proc.returncode}): {proc.stderr.strip()[-2000:]}"
+            )
+        calls = []
         with open(table) as fh:
             for line in fh:
                 fields = line.rstrip("\n").split("\t")
                 md5 = fields[1].split(";")[0]
                 if md5 not in seq_of:
                     raise ToolError(f"{table}: unknown sequence {fields[1]!r}")
-                seen[md5] += 1
-                flagged[md5] += fields[-1] == "Y"
+                calls.append((md5, fields[-1] == "Y"))
         fasta.unlink()
         table.unlink()
+        return calls
+
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        per_sample_calls = list(pool.map(check, range(len(per_sample))))
+    flagged: Counter = Counter()
+    seen: Counter = Counter()
+    for calls in per_sample_calls:
+        for md5, chimeric in calls:
+            seen[md5] += 1
+            flagged[md5] += chimeric
+    checked = sum(1 for calls in per_sample_calls if calls)
+    log.write(
+        f"uchime3 de novo within each of {checked} samples (--abskew {params.chimera_abskew})\n"
+    )
     return {
         seq_of[md5]
         for md5, n in seen.items()
