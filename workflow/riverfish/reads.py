@@ -10,8 +10,9 @@ thread), and the tools that are slow to start run once per campaign, not once pe
    right away, kept if its length is in the window and its expected errors within the
    limit (:class:`ReadFilter`, vsearch's arithmetic), and counted; every other read is set
    aside;
-2. per campaign: cutadapt trims the set-aside reads of all samples at once (anchored linked
-   adapters, errors allowed), so reads with primer errors are judged by cutadapt;
+2. per campaign: one cutadapt process trims the set-aside reads of all samples (anchored
+   linked adapters, errors allowed), fed while the samples are still being merged, so
+   reads with primer errors are judged by cutadapt;
 3. per sample: cutadapt's reads go through the same filter and are added to the counts.
 
 Step 1's exact match gives the same trimmed read as cutadapt would (an exact occurrence is
@@ -392,11 +393,11 @@ def _rescued_and_dereplicate(job: _Job) -> dict:
         return {"error": str(exc)}
 
 
-def _cutadapt_rest(
-    rest: Path, trimmed: Path, params: ReadParams, cutadapt: str, threads: int, log
-) -> tuple[int, int]:
-    """Step 2: cutadapt on the reads set aside by all samples. Returns (in, out)."""
-    report = rest.with_suffix(".json")
+def _start_cutadapt(
+    trimmed: Path, report: Path, params: ReadParams, cutadapt: str, log
+) -> subprocess.Popen:
+    """Step 2: cutadapt reading the set-aside reads of all samples from its standard
+    input, while the samples are still being merged (it starts once per campaign)."""
     cmd = [cutadapt]
     for spec in linked_adapters(
         params.forward, params.reverse, params.random_prefix_max, params.indels
@@ -405,23 +406,40 @@ def _cutadapt_rest(
     cmd += ["-e", str(params.max_error_rate), "--discard-untrimmed"]
     if params.both_orientations:
         cmd.append("--revcomp")
-    cmd += ["--json", str(report), "-j", str(threads), "-o", str(trimmed), str(rest)]
-    _run(cmd, log, "cutadapt (primer trimming)")
+    cmd += ["--json", str(report), "-j", "1", "-o", str(trimmed), "-"]
+    log.write("$ " + " ".join(cmd) + "\n")
+    log.flush()
+    return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=log, stderr=log)
+
+
+def _finish_cutadapt(proc: subprocess.Popen, report: Path) -> tuple[int, int]:
+    """Wait for cutadapt; (reads in, reads out) from its report."""
+    proc.stdin.close()
+    if proc.wait() != 0:
+        raise ToolError(
+            f"cutadapt (primer trimming) failed (exit status {proc.returncode}); its "
+            "messages are in the log above"
+        )
     with open(report) as fh:
         counts = json.load(fh)["read_counts"]
     return counts["input"], counts["output"]
 
 
 def _pool(threads: int, n: int):
-    """Worker processes for the per-sample steps (none when one would do)."""
+    """Worker processes for the per-sample steps (none when one would do), started now:
+    forked later, they would hold open the pipe to cutadapt, which then never ends."""
     workers = max(1, min(threads, n))
     if workers == 1:
         return None
-    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"))
+    pool.submit(int).result()  # a fork pool starts all its workers at the first task
+    return pool
 
 
 def _map(pool, fn, jobs):
-    return list(pool.map(fn, jobs)) if pool is not None else [fn(j) for j in jobs]
+    """fn over the jobs, results in job order, each as soon as it and those before it are
+    done."""
+    return pool.map(fn, jobs) if pool is not None else (fn(j) for j in jobs)
 
 
 def process_campaign(
@@ -459,41 +477,45 @@ def process_campaign(
         ]
         pool = _pool(threads, len(jobs))
         clock = time.monotonic()
+        report = tmpdir / "cutadapt.json"
+        cut = _start_cutadapt(tmpdir / "rest.trimmed.fastq", report, params, cutadapt, log)
         try:
-            step1 = _map(pool, _merge_and_trim, jobs)
+            # step 1 per sample; each sample's set-aside reads go to cutadapt when ready
+            step1 = []
+            for job, counts in zip(jobs, _map(pool, _merge_and_trim, jobs), strict=True):
+                step1.append(counts)
+                if "error" not in counts:
+                    with open(tmpdir / f"{job.index}.rest.fastq", "rb") as part:
+                        try:
+                            shutil.copyfileobj(part, cut.stdin)
+                        except BrokenPipeError:
+                            break  # cutadapt failed: said below
             log.write(f"merged and exact primers: {time.monotonic() - clock:.1f} s\n")
             _fail_on_errors(jobs, step1, log)
             for s, counts in zip(results, step1, strict=True):
                 s.raw_pairs, s.merged = counts["raw_pairs"], counts["merged"]
                 s.primer_trimmed = counts["exact"]
                 s.length_ok, s.quality_ok = counts["length_ok"], counts["quality_ok"]
-
-            # step 2: the reads without exact primers, all samples at once, to cutadapt
             n_rest = sum(c["rest"] for c in step1)
-            if n_rest:
-                rest = tmpdir / "rest.fastq"
-                with open(rest, "wb") as out:
-                    for job in jobs:
-                        with open(tmpdir / f"{job.index}.rest.fastq", "rb") as part:
-                            shutil.copyfileobj(part, out)
-                rest_trimmed = tmpdir / "rest.trimmed.fastq"
-                cut_threads = threads if n_rest >= 200_000 else 1
-                n_in, n_out = _cutadapt_rest(rest, rest_trimmed, params, cutadapt, cut_threads, log)
-                got = _append_by_sample(rest_trimmed, tmpdir, len(jobs))
-                if n_in != n_rest or n_out != got:
-                    raise ToolError(
-                        f"cutadapt reported {n_in} reads in and {n_out} out, but {n_rest} "
-                        f"were given and {got} written"
-                    )
-                log.write(
-                    f"cutadapt: {n_out} of {n_rest} reads without exact primers kept "
-                    f"({time.monotonic() - clock:.1f} s)\n"
+            n_in, n_out = _finish_cutadapt(cut, report)
+            got = _append_by_sample(tmpdir / "rest.trimmed.fastq", tmpdir, len(jobs))
+            if n_in != n_rest or n_out != got:
+                raise ToolError(
+                    f"cutadapt reported {n_in} reads in and {n_out} out, but {n_rest} "
+                    f"were given and {got} written"
                 )
+            log.write(
+                f"cutadapt: {n_out} of {n_rest} reads without exact primers kept "
+                f"({time.monotonic() - clock:.1f} s)\n"
+            )
 
-            step3 = _map(pool, _rescued_and_dereplicate, jobs)
+            step3 = list(_map(pool, _rescued_and_dereplicate, jobs))
             _fail_on_errors(jobs, step3, log)
             log.write(f"filtered and dereplicated: {time.monotonic() - clock:.1f} s\n")
         finally:
+            if cut.poll() is None:  # an error before cutadapt was done with
+                cut.kill()
+                cut.wait()
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
         for s, counts in zip(results, step3, strict=True):
