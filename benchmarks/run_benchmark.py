@@ -284,16 +284,17 @@ def machine() -> dict:
     return {"nproc": cores, "memory_gb": mem, "cpu": cpu, "os": platform.platform()}
 
 
+def git_revision() -> tuple[str, bool]:
+    """(short commit of the project, whether tracked files have uncommitted changes)."""
+    commit = _first_line(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
+    status = ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"]
+    return commit, bool(_output(status))
+
+
 def versions(vsearch: str) -> dict:
     vs = _output([vsearch, "--version"])
     m = re.search(r"vsearch v(\d+\.\d+\.\d+)", vs)
-    commit = _first_line(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
-    dirty = subprocess.run(
-        ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
+    commit, dirty = git_revision()
     return {
         "riverfish": commit + ("+changes" if dirty else ""),
         "snakemake": _first_line([str(BIN / "snakemake"), "--version"]),

@@ -43,6 +43,7 @@ from importlib import metadata
 from pathlib import Path
 
 import yaml
+from run_benchmark import git_revision  # the script beside this one
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT.parent / "shared" / "data" / "dev-campaigns"
@@ -277,18 +278,7 @@ def machine() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             return "not installed"
 
-    commit = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-    dirty = subprocess.run(
-        ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
+    commit, dirty = git_revision()
     return {
         "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         "cpus": f"{os.cpu_count()} ({cpu})",

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from riverfish.errors import ToolError
-from riverfish.tools import find_tool
+from riverfish.tools import find_tool, run_tool
 
 
 def md5seq(seq: str) -> str:
@@ -281,12 +281,7 @@ def sample_chimeras(
         write_fasta(((f"{md5};size={n}", seq_of[md5]) for n, md5 in present), fasta)
         cmd = [vsearch, "--uchime3_denovo", str(fasta), "--abskew", str(params.chimera_abskew)]
         cmd += ["--sizein", "--uchimeout", str(table), "--quiet", "--no_progress"]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            raise ToolError(
-                f"vsearch --uchime3_denovo (per sample) failed (exit status "
-                f"{proc.returncode}): {proc.stderr.strip()[-2000:]}"
-            )
+        run_tool(cmd, "vsearch --uchime3_denovo (per sample)")
         calls = []
         with open(table) as fh:
             for line in fh:

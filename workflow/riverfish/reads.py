@@ -51,8 +51,15 @@ from riverfish.errors import InputError, RiverfishError, ToolError
 from riverfish.primers import IUPAC_COMPLEMENT, linked_adapters, reverse_complement
 from riverfish.tools import find_tool, tool_version
 
-STATS_COLUMNS = ["sample", "raw_pairs", "merged", "primer_trimmed", "length_ok", "quality_ok"]
-STATS_COLUMNS += ["uniques"]
+STATS_COLUMNS = [
+    "sample",
+    "raw_pairs",
+    "merged",
+    "primer_trimmed",
+    "length_ok",
+    "quality_ok",
+    "uniques",
+]
 UNIQUES_COLUMNS = ["sample", "reads", "sequence"]
 
 

@@ -35,7 +35,6 @@ import csv
 import math
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections import Counter, defaultdict
@@ -47,6 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from riverfish.errors import InputError, RiverfishError, ToolError
+from riverfish.tools import run_tool
 
 __all__ = [
     "COMMON_RIVER_FISH",
@@ -481,9 +481,7 @@ def _vsearch_pairs(
         "1",
         "--quiet",
     ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise ToolError(f"vsearch --usearch_global failed: {proc.stderr[-2000:]}")
+    run_tool(cmd, "vsearch --usearch_global")
     hits = []
     for line in out.read_text().splitlines():
         q, t, ident = line.split("\t")
@@ -574,9 +572,7 @@ def aligned_pairs(
             "1",
             "--quiet",
         ]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            raise ToolError(f"vsearch --allpairs_global failed: {proc.stderr[-2000:]}")
+        run_tool(cmd, "vsearch --allpairs_global")
         rows: dict[tuple[str, str], tuple[str, str]] = {}
         for line in out.read_text().splitlines():
             q, t, qrow, trow = line.split("\t")

@@ -44,17 +44,9 @@ def _dotted(version: tuple[int, ...]) -> str:
 def tool_version(name: str) -> tuple[str, tuple[int, ...]]:
     """(path, version) of a tool, checked against :data:`MIN_VERSIONS`."""
     path = find_tool(name)
-    if name == "cutadapt" and Path(path).parent == Path(sys.executable).parent:
-        # installed with this Python: its package metadata says the version, without
-        # starting cutadapt (a quarter of a second at every start of the workflow)
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            found = tuple(int(x) for x in re.findall(r"\d+", version("cutadapt"))[:2])
-        except PackageNotFoundError:
-            found = ()
-        if len(found) == 2:
-            return path, _recent_enough(name, path, found)
+    installed = _package_version(name, path)
+    if installed is not None:
+        return path, _recent_enough(name, path, installed)
     flag = "--version"
     try:
         proc = subprocess.run([path, flag], capture_output=True, text=True, timeout=60, check=False)
@@ -68,6 +60,31 @@ def tool_version(name: str) -> tuple[str, tuple[int, ...]]:
             f"needed: {name} >= {_dotted(MIN_VERSIONS[name])}"
         )
     return path, _recent_enough(name, path, tuple(int(x) for x in match.groups()))
+
+
+def _package_version(name: str, path: str) -> tuple[int, ...] | None:
+    """The version of a tool installed with this Python (a package of that name, its
+    command beside the interpreter), from the package metadata: no need to start it
+    (a quarter of a second for cutadapt at every start of the workflow). None otherwise."""
+    if Path(path).parent != Path(sys.executable).parent:
+        return None
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        numbers = re.findall(r"\d+", version(name))
+    except PackageNotFoundError:
+        return None
+    wanted = len(MIN_VERSIONS[name])
+    return tuple(int(x) for x in numbers[:wanted]) if len(numbers) >= wanted else None
+
+
+def run_tool(cmd: list[str], what: str) -> None:
+    """Run a tool quietly; on failure raise ToolError with its exit status and messages."""
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise ToolError(
+            f"{what} failed (exit status {proc.returncode}): {proc.stderr.strip()[-2000:]}"
+        )
 
 
 def _recent_enough(name: str, path: str, version: tuple[int, ...]) -> tuple[int, ...]:
