@@ -158,8 +158,32 @@ def test_empty_samples_are_results(tmp_path):
         0,
         0,
     ]
-    assert list(t.loc["empty2"]) == ["c2", 0, 0, 0, 0, 0, 0, 0]  # after_controls last
+    # after_controls, then merged_after_truncation
+    assert list(t.loc["empty2"]) == ["c2", 0, 0, 0, 0, 0, 0, 0, 0]
     assert t.loc["s1", "in_asvs"] > 4000
     assert (tmp_path / "results" / "campaigns" / "c2" / "asvs.fasta").read_text() == ""
     counts = pd.read_csv(tmp_path / "results" / "asv" / "asv_counts.tsv", sep="\t")
     assert set(counts["sample"]) == {"s1"}
+
+
+def test_campaign_settings_of_an_unknown_campaign(tmp_path):
+    sheet = write_sheet(tmp_path / "c1.tsv", [row()])
+    config = example_config({"c1": str(sheet)})
+    config["campaign_settings"] = {"c2": {"merge": {"max_diffs": 5}}}
+    proc = run_workflow(tmp_path, config, extra=["-n"], check=False)
+    assert proc.returncode != 0
+    assert (
+        "config: campaign_settings names campaigns that are not in 'campaigns': c2; "
+        "campaigns are c1"
+    ) in proc.stdout + proc.stderr
+
+
+def test_campaign_settings_checked_like_the_sections_they_change(tmp_path):
+    sheet = write_sheet(tmp_path / "c1.tsv", [row()])
+    config = example_config({"c1": str(sheet)})
+    config["campaign_settings"] = {"c1": {"merge": {"retry_lengths": [140, 5]}}}
+    proc = run_workflow(tmp_path, config, extra=["-n"], check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "config: campaign_settings of campaign 'c1' are not valid" in out
+    assert "5 is less than the minimum of 20" in out

@@ -84,6 +84,7 @@ def test_random_prefix_degenerate_primers_and_both_orientations(tmp_path):
         "length_ok": 26,
         "quality_ok": 26,
         "uniques": 1,
+        "merged_after_truncation": 0,
     }
 
 
@@ -202,12 +203,15 @@ def test_exact_shortcut_equals_cutadapt_alone_on_a_real_run(tmp_path):
         got[shortcut] = ((out / "u.tsv").read_bytes(), stats)
     assert got[True] == got[False]
     stats = got[True][1]
+    # (max_diffs 10 and no retries merged 9918 pairs; 9852 and 9740 after the primers and
+    # the error limit)
     assert (stats.raw_pairs, stats.merged, stats.primer_trimmed, stats.quality_ok) == (
         10000,
-        9918,
-        9852,
-        9740,
+        9940,
+        9870,
+        9743,
     )
+    assert stats.merged_after_truncation == 4
     log = (tmp_path / "True.log").read_text()
     assert "with both primers exactly" in log  # the shortcut did the bulk of the work
 
@@ -252,3 +256,83 @@ def test_read_filter_keeps_what_vsearch_keeps(tmp_path, max_ee):
     assert got == expected
     assert in_window == len(trimmed) - 5
     assert 1000 < len(expected) < len(trimmed) - 5  # the limit did discard reads
+
+
+def _pairs_with_bad_tails(tmp_path, n=20, bad=14, seed=3):
+    """Pairs of one fragment whose last ``bad`` bases (low quality) are half wrong, as
+    in runs whose quality drops towards the 3' ends: vsearch refuses the whole overlap."""
+    rng = random.Random(seed)
+    frag = fragment("ACGTAC", "TTGACC")
+
+    def corrupt(seq):
+        s = list(seq)
+        for i in range(len(s) - bad, len(s)):
+            if rng.random() < 0.5:
+                s[i] = rng.choice([b for b in "ACGT" if b != s[i]])
+        return "".join(s)
+
+    r1, r2 = tmp_path / "bad_R1.fastq.gz", tmp_path / "bad_R2.fastq.gz"
+    qual = "I" * (150 - bad) + "5" * bad
+    with gzip.open(r1, "wt") as f1, gzip.open(r2, "wt") as f2:
+        for i in range(n):
+            a, b = corrupt(frag[:150]), corrupt(reverse_complement(frag)[:150])
+            f1.write(f"@read{i} 1:N:0\n{a}\n+\n{qual}\n")
+            f2.write(f"@read{i} 2:N:0\n{b}\n+\n{qual}\n")
+    return str(r1), str(r2)
+
+
+@needs_vsearch
+def test_pairs_with_bad_tails_merge_after_truncation(tmp_path):
+    r1, r2 = _pairs_with_bad_tails(tmp_path)
+    stats, uniques, saved = run(tmp_path, r1, r2)
+    assert (stats.raw_pairs, stats.merged, stats.merged_after_truncation) == (20, 20, 20)
+    # the cut reads still span the whole amplicon: the insert is exact
+    assert uniques == ["sample\treads\tsequence", f"s1\t20\t{INSERT}", ""]
+    assert saved["merged_after_truncation"] == 20
+
+
+@needs_vsearch
+def test_without_retries_bad_tails_do_not_merge(tmp_path):
+    r1, r2 = _pairs_with_bad_tails(tmp_path)
+    stats, uniques, _ = run(tmp_path, r1, r2, retry_lengths=())
+    assert (stats.raw_pairs, stats.merged, stats.merged_after_truncation) == (20, 0, 0)
+    assert uniques == ["sample\treads\tsequence", ""]
+
+
+@needs_vsearch
+def test_truncating_every_read_before_merging(tmp_path):
+    # cutting every read to 130 bases removes the bad tails before the first try
+    r1, r2 = _pairs_with_bad_tails(tmp_path)
+    stats, uniques, _ = run(tmp_path, r1, r2, truncate_r1=130, truncate_r2=130, retry_lengths=())
+    assert (stats.merged, stats.merged_after_truncation) == (20, 0)
+    assert uniques == ["sample\treads\tsequence", f"s1\t20\t{INSERT}", ""]
+
+
+@needs_vsearch
+def test_reads_over_the_error_limit_are_kept_apart(tmp_path):
+    # 10 clean pairs and 5 whose qualities are low all along: the 5 are in the length
+    # window but over the limit, written to the noisy table, not to the uniques
+    frags = [fragment("ACG", "TTTAAA")] * 15
+    r1, r2 = write_pairs(tmp_path, frags)
+    low = tmp_path / "low"
+    low.mkdir()
+    for src in (r1, r2):
+        lines = gzip.open(src, "rt").read().split("\n")
+        for k in range(10 * 4 + 3, len(lines), 4):
+            lines[k] = "+" * len(lines[k])  # Q10 at every base
+        with gzip.open(low / src.rsplit("/", 1)[1], "wt") as fh:
+            fh.write("\n".join(lines))
+    params = ReadParams(forward=FWD_DEG, reverse=REV_DEG)
+    out = tmp_path / "out"
+    with open(tmp_path / "log.txt", "w") as logf:
+        (stats,) = process_campaign(
+            [("s1", str(low / "s_R1.fastq.gz"), str(low / "s_R2.fastq.gz"))],
+            params,
+            out / "uniques.tsv",
+            out / "stats.tsv",
+            logf,
+            noisy_out=out / "noisy.tsv",
+        )
+    assert (stats.merged, stats.length_ok, stats.quality_ok) == (15, 15, 10)
+    assert read_uniques_table(out / "uniques.tsv")["s1"] == {INSERT: 10}
+    assert read_uniques_table(out / "noisy.tsv")["s1"] == {INSERT: 5}

@@ -80,7 +80,7 @@ def test_detections_against_truth(dev_run):
 
 def test_read_tracking_after_controls(dev_run):
     t = _tsv(dev_run / "qc" / "read_tracking.tsv").set_index("sample")
-    assert list(t.columns)[-2:] == ["in_asvs", "after_controls"]
+    assert list(t.columns)[-3:] == ["in_asvs", "after_controls", "merged_after_truncation"]
     blanks = t.index.str.contains("blank")
     assert (t.loc[blanks, "after_controls"] == "").all()
     field = t.loc[~blanks]

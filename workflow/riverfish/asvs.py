@@ -80,6 +80,7 @@ class DenoiseParams:
     chimera_abskew: float = 16.0
     chimera_sample_fraction: float = 0.5
     map_identity: float = 0.97
+    sample_min_size: int = 4
 
 
 @dataclass
@@ -107,18 +108,25 @@ def denoise_campaign(
     workdir: str | os.PathLike,
     log,
     threads: int = 1,
+    noisy: Mapping[str, Counter] | None = None,
 ) -> CampaignASVs:
     """Denoise the pooled reads of one campaign and count every sample's reads per ASV.
 
     ``samples`` are the campaign's sample names (in sheet order), ``uniques`` each one's
-    dereplicated reads (sequence -> reads; a sample without reads may be missing).
+    dereplicated reads (sequence -> reads; a sample without reads may be missing) that
+    make the ASVs. ``noisy`` are reads (likewise) that take no part in finding ASVs, the
+    reads over the expected-error limit: they are counted where they match an ASV, as
+    UNOISE's author advises for the OTU table (the quality filter is for finding the true
+    sequences; reads with a few more errors still show which sequence they came from).
     Returns ASVs ordered by total reads (then name), counts ordered by sample (as given),
     reads (descending) and ASV name.
     """
-    unknown = set(uniques) - set(samples)
+    noisy = noisy or {}
+    unknown = (set(uniques) | set(noisy)) - set(samples)
     if unknown:
         raise ToolError(f"reads of samples not in the campaign: {sorted(unknown)}")
     per_sample = [uniques.get(sample, Counter()) for sample in samples]
+    to_count = [per_sample[i] + noisy.get(s, Counter()) for i, s in enumerate(samples)]
     pooled: Counter = Counter()
     for counts in per_sample:
         pooled.update(counts)
@@ -158,7 +166,18 @@ def denoise_campaign(
             log,
             "--cluster_unoise",
         )
-        if denoised.stat().st_size == 0:
+        sized = [(_size(h), seq.upper()) for h, seq in read_fasta(denoised)]
+        centroids = [seq for _, seq in sized]
+        sample_only = sample_centroids(per_sample, params, tmpdir, log, threads) - set(centroids)
+        if sample_only:
+            # the sequences found only sample by sample join the pooled ones (abundance:
+            # their reads over the campaign) before the chimera checks, which need the
+            # candidates from the most abundant down
+            sized += [(pooled[q], q) for q in sample_only]
+            sized.sort(key=lambda kv: (-kv[0], kv[1]))
+            write_fasta(((f"{md5seq(q)};size={n}", q) for n, q in sized), denoised)
+            centroids = [seq for _, seq in sized]
+        if not centroids:
             return CampaignASVs(asvs=[], counts=[], in_asvs={s: 0 for s in samples})
         nonchim = tmpdir / "nonchimeras.fasta"
         _vsearch(
@@ -178,7 +197,6 @@ def denoise_campaign(
             "--uchime3_denovo",
         )
         asv_seqs = {seq.upper() for _, seq in read_fasta(nonchim)}
-        centroids = [seq.upper() for _, seq in read_fasta(denoised)]
         per_sample_chimeras = (
             sample_chimeras(centroids, per_sample, params, tmpdir, log, threads) & asv_seqs
         )
@@ -186,14 +204,21 @@ def denoise_campaign(
         log.write(
             f"{len(centroids)} denoised sequences: {len(centroids) - len(asv_seqs)} chimeras "
             f"({len(per_sample_chimeras)} of them found only sample by sample), "
-            f"{len(asv_seqs)} ASVs\n"
+            f"{len(asv_seqs)} ASVs ({len(sample_only & asv_seqs)} of them found only by "
+            "denoising each sample on its own)\n"
         )
         asv_fa = tmpdir / "asvs.fasta"
         write_fasta(((md5seq(s), s) for s in sorted(asv_seqs)), asv_fa)
         # Reads identical to an ASV are counted directly; only the others (reads with
         # errors) are aligned to the ASVs.
         seq_to_asv = {seq: md5seq(seq) for seq in asv_seqs}
-        rest = [(s, n) for s, n in order if s not in seq_to_asv]
+        everything: Counter = Counter()
+        for counts in to_count:
+            everything.update(counts)
+        rest = sorted(
+            ((s, n) for s, n in everything.items() if s not in seq_to_asv),
+            key=lambda kv: (-kv[1], kv[0]),
+        )
         if asv_seqs and rest:
             rest_fa = tmpdir / "inexact.fasta"
             write_fasta(((md5seq(s), s) for s, _ in rest), rest_fa)
@@ -232,7 +257,7 @@ def denoise_campaign(
     totals: Counter = Counter()
     counts: list[tuple[str, str, int]] = []
     in_asvs: dict[str, int] = {}
-    for sample, sample_counts in zip(samples, per_sample, strict=True):
+    for sample, sample_counts in zip(samples, to_count, strict=True):
         per_asv: Counter = Counter()
         for seq, n in sample_counts.items():
             asv = seq_to_asv.get(seq)
@@ -246,6 +271,55 @@ def denoise_campaign(
     by_id = {md5seq(s): s for s in asv_seqs}
     asvs = [(a, by_id[a]) for a in sorted(by_id, key=lambda a: (-totals[a], a))]
     return CampaignASVs(asvs=asvs, counts=counts, in_asvs=in_asvs)
+
+
+def sample_centroids(
+    per_sample: Sequence[Counter],
+    params: DenoiseParams,
+    tmpdir: Path,
+    log,
+    threads: int = 1,
+) -> set[str]:
+    """Sequences that UNOISE3 keeps when each sample is denoised on its own.
+
+    Pooled denoising decides by abundance over the whole campaign: a sequence one or two
+    substitutions from a far commoner one is taken for its error variant (UNOISE3's skew
+    test) even where it is abundant in the samples that hold it, and a sequence of a
+    single sample may stay under ``min_size`` over the pool. Here every sample's reads with
+    at least ``sample_min_size`` exact copies are denoised with the same ``alpha``: what
+    survives is not explained as an error of a commoner sequence *of the same sample*
+    (reads with errors are always far rarer than their source in the sample they come
+    from). ``sample_min_size`` 0 turns this off.
+    """
+    if params.sample_min_size <= 0:
+        return set()
+    vsearch = find_tool("vsearch")
+
+    def denoise(i: int) -> list[str]:
+        present = sorted(
+            ((n, s) for s, n in per_sample[i].items() if n >= params.sample_min_size),
+            key=lambda kv: (-kv[0], kv[1]),
+        )
+        if not present:
+            return []
+        fasta, out = tmpdir / f"sample{i}.reads.fasta", tmpdir / f"sample{i}.unoise.fasta"
+        write_fasta(((f"{md5seq(s)};size={n}", s) for n, s in present), fasta)
+        cmd = [vsearch, "--cluster_unoise", str(fasta), "--minsize", str(params.sample_min_size)]
+        cmd += ["--unoise_alpha", str(params.alpha), "--sizein", "--fasta_width", "0"]
+        cmd += ["--centroids", str(out), "--threads", "1", "--quiet", "--no_progress"]
+        run_tool(cmd, "vsearch --cluster_unoise (per sample)")
+        kept = [seq.upper() for _, seq in read_fasta(out)]
+        fasta.unlink()
+        out.unlink()
+        return kept
+
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        found = set().union(*pool.map(denoise, range(len(per_sample))))
+    log.write(
+        f"UNOISE3 within each sample (--minsize {params.sample_min_size}): "
+        f"{len(found)} distinct sequences\n"
+    )
+    return found
 
 
 def sample_chimeras(
@@ -311,6 +385,14 @@ def sample_chimeras(
         for md5, n in seen.items()
         if flagged[md5] and flagged[md5] >= params.chimera_sample_fraction * n
     }
+
+
+def _size(header: str) -> int:
+    """The abundance of a vsearch header ``name;size=N``."""
+    for field in header.split(";"):
+        if field.startswith("size="):
+            return int(field[5:])
+    raise ToolError(f"no abundance (;size=) in the FASTA header {header!r}")
 
 
 def _read_map(path: Path, md5_to_seq: dict[str, str]) -> dict[str, str]:

@@ -59,6 +59,7 @@ STATS_COLUMNS = [
     "length_ok",
     "quality_ok",
     "uniques",
+    "merged_after_truncation",
 ]
 UNIQUES_COLUMNS = ["sample", "reads", "sequence"]
 
@@ -74,10 +75,17 @@ class ReadParams:
     both_orientations: bool = True
     indels: bool = False
     min_overlap: int = 10
-    max_diffs: int = 10
+    max_diffs: int = 20
+    max_diff_pct: float = 30.0
+    truncate_r1: int = 0
+    truncate_r2: int = 0
+    retry_lengths: tuple[int, ...] = (140, 130, 120)
     min_length: int = 130
     max_length: int = 220
     max_expected_errors: float = 1.0
+
+    def __post_init__(self):
+        object.__setattr__(self, "retry_lengths", tuple(self.retry_lengths))
 
 
 @dataclass
@@ -91,6 +99,7 @@ class SampleStats:
     length_ok: int = 0
     quality_ok: int = 0
     uniques: int = 0
+    merged_after_truncation: int = 0
 
 
 def count_pairs(r1: str, r2: str) -> int:
@@ -222,12 +231,18 @@ class ReadFilter:
 
     def apply(self, seqs: list[str], quals: list[str]) -> tuple[int, list[str]]:
         """(number of reads in the length window, the sequences that also keep the limit)."""
+        in_window, good, _ = self.split(seqs, quals)
+        return in_window, good
+
+    def split(self, seqs: list[str], quals: list[str]) -> tuple[int, list[str], list[str]]:
+        """(number of reads in the length window, the sequences within the error limit,
+        those of the window over it)."""
         if not seqs:
-            return 0, []
+            return 0, [], []
         lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
         window = np.flatnonzero((lengths >= self.min_length) & (lengths <= self.max_length))
         if len(window) == 0:
-            return 0, []
+            return 0, [], []
         sizes = lengths[window]
         scores = np.frombuffer("".join(quals[i] for i in window).encode("ascii"), np.uint8)
         scores = scores.astype(np.intp) - 33
@@ -240,8 +255,8 @@ class ReadFilter:
         errors = np.zeros(len(window))
         nonempty = sizes > 0
         errors[nonempty] = np.add.reduceat(_ERROR_PROBABILITY[scores], starts[nonempty])
-        kept = window[errors <= self.max_ee]
-        return len(window), [seqs[i] for i in kept]
+        ok = errors <= self.max_ee
+        return len(window), [seqs[i] for i in window[ok]], [seqs[i] for i in window[~ok]]
 
 
 # --- the steps --------------------------------------------------------------------------
@@ -293,6 +308,93 @@ class _Job:
     exact_shortcut: bool
 
 
+def _truncated_pairs(
+    r1: str, r2: str, len1: int, len2: int, out1: Path, out2: Path, all_pairs: bool = False
+) -> int:
+    """Write the pairs of (r1, r2) with R1 cut to ``len1`` and R2 to ``len2`` bases (0:
+    as it is): every pair, or (``all_pairs=False``) only those of which at least one read
+    gets shorter. Returns the number of pairs cut."""
+    import dnaio
+
+    n = 0
+    with (
+        dnaio.open(r1, file2=r2, mode="r") as reader,
+        dnaio.open(out1, file2=out2, mode="w", fileformat="fastq") as writer,
+    ):
+        for a, b in reader:
+            cut_a = len1 and len(a) > len1
+            cut_b = len2 and len(b) > len2
+            if cut_a or cut_b or all_pairs:
+                writer.write(a[:len1] if cut_a else a, b[:len2] if cut_b else b)
+                n += bool(cut_a or cut_b)
+    return n
+
+
+def merge_pairs(
+    r1: str, r2: str, params: ReadParams, stem: Path, vsearch: str, log
+) -> tuple[list[Path], int]:
+    """Merge a sample's read pairs with vsearch; (merged FASTQ files, how many of their
+    reads merged only after truncation).
+
+    The pairs are merged as they are (or cut to ``truncate_r1`` / ``truncate_r2`` bases
+    first, when set). Pairs that do not merge are tried again with both reads cut to each
+    of ``retry_lengths`` in turn: on runs whose quality drops steeply towards the 3' ends,
+    the low-quality tails of the overlap make vsearch refuse the alignment ("alignment
+    score too low, or score drop too high") although the rest of the pair is sound. Only
+    the pairs that need it lose their tails, so good runs merge exactly as without retries.
+    """
+    first_r1, first_r2 = r1, r2
+    if params.truncate_r1 or params.truncate_r2:
+        first_r1, first_r2 = f"{stem}.cut_R1.fastq", f"{stem}.cut_R2.fastq"
+        n_cut = _truncated_pairs(
+            r1, r2, params.truncate_r1, params.truncate_r2, Path(first_r1), Path(first_r2), True
+        )
+        log.write(f"{n_cut} pairs cut to R1 {params.truncate_r1}, R2 {params.truncate_r2} bases\n")
+    outputs: list[Path] = []
+    after_truncation = 0
+    source = (first_r1, first_r2)
+    lengths = sorted(set(params.retry_lengths), reverse=True)
+    for k, length in enumerate([0, *lengths]):
+        if length:  # a retry: the pairs left over, both reads cut to this length
+            cut = (Path(f"{stem}.retry{k}_R1.fastq"), Path(f"{stem}.retry{k}_R2.fastq"))
+            n_left = _truncated_pairs(*source, length, length, *cut)
+            _remove_temporary(source, (r1, r2))
+            source = (str(cut[0]), str(cut[1]))
+            if n_left == 0:
+                break
+        merged = Path(f"{stem}.merged{k}.fastq")
+        rest = (Path(f"{stem}.unmerged{k}_R1.fastq"), Path(f"{stem}.unmerged{k}_R2.fastq"))
+        cmd = [vsearch, "--fastq_mergepairs", source[0], "--reverse", source[1]]
+        cmd += ["--fastq_minovlen", str(params.min_overlap)]
+        cmd += ["--fastq_maxdiffs", str(params.max_diffs)]
+        cmd += ["--fastq_maxdiffpct", str(params.max_diff_pct)]
+        cmd += ["--fastqout", str(merged), "--threads", "1", "--no_progress"]
+        if k < len(lengths):
+            cmd += ["--fastqout_notmerged_fwd", str(rest[0])]
+            cmd += ["--fastqout_notmerged_rev", str(rest[1])]
+        _run(cmd, log, "vsearch --fastq_mergepairs")
+        outputs.append(merged)
+        if length:
+            after_truncation += _count_fastq(merged)
+        _remove_temporary(source, (r1, r2))
+        source = (str(rest[0]), str(rest[1]))
+        if k == len(lengths) or rest[0].stat().st_size == 0:
+            break
+    _remove_temporary(source, (r1, r2))
+    return outputs, after_truncation
+
+
+def _remove_temporary(paths, keep) -> None:
+    for path in paths:
+        if path not in keep:
+            Path(path).unlink(missing_ok=True)
+
+
+def _count_fastq(path: Path) -> int:
+    with open(path, "rb") as fh:
+        return sum(1 for _ in fh) // 4
+
+
 def _merge_and_trim(job: _Job) -> dict:
     """Step 1 of one sample (runs in a worker). Returns counts, or the sample's error."""
     tmp = Path(job.tmp)
@@ -300,35 +402,18 @@ def _merge_and_trim(job: _Job) -> dict:
     try:
         with open(log_path, "w") as log:
             raw = count_pairs(job.r1, job.r2)
-            merged = tmp / f"{job.index}.merged.fastq"
             p = job.params
-            _run(
-                [
-                    job.vsearch,
-                    "--fastq_mergepairs",
-                    job.r1,
-                    "--reverse",
-                    job.r2,
-                    "--fastq_minovlen",
-                    str(p.min_overlap),
-                    "--fastq_maxdiffs",
-                    str(p.max_diffs),
-                    "--fastqout",
-                    str(merged),
-                    "--threads",
-                    "1",
-                    "--no_progress",
-                ],
-                log,
-                "vsearch --fastq_mergepairs",
+            merged_files, after_truncation = merge_pairs(
+                job.r1, job.r2, p, tmp / str(job.index), job.vsearch, log
             )
             primers = ExactPrimers(p)
             trim = primers.trim if job.exact_shortcut else (lambda seq, qual: None)
             keep = ReadFilter(p)
             counts: Counter = Counter()
+            noisy: Counter = Counter()
             n_merged = exact = rest = length_ok = 0
             with open(tmp / f"{job.index}.rest.fastq", "w") as aside:
-                for chunk in _fastq_chunks(merged):
+                for chunk in (c for m in merged_files for c in _fastq_chunks(m)):
                     seqs, quals, left = [], [], []
                     for seq, qual in chunk:
                         n_merged += 1
@@ -341,13 +426,16 @@ def _merge_and_trim(job: _Job) -> dict:
                     exact += len(seqs)
                     rest += len(left)
                     aside.writelines(left)
-                    in_window, good = keep.apply(seqs, quals)
+                    in_window, good, bad = keep.split(seqs, quals)
                     length_ok += in_window
                     counts.update(map(str.upper, good))
-            merged.unlink()
+                    noisy.update(map(str.upper, bad))
+            for m in merged_files:
+                m.unlink()
             if n_merged > raw:
                 raise ToolError(f"vsearch merged {n_merged} reads out of {raw} pairs")
             _write_counts(counts, tmp / f"{job.index}.exact.tsv")
+            _write_counts(noisy, tmp / f"{job.index}.exact_noisy.tsv")
             log.write(
                 f"{raw} pairs, {n_merged} merged; {exact} with both primers exactly, "
                 f"{rest} left to cutadapt\n"
@@ -355,6 +443,7 @@ def _merge_and_trim(job: _Job) -> dict:
         return {
             "raw_pairs": raw,
             "merged": n_merged,
+            "merged_after_truncation": after_truncation,
             "exact": exact,
             "rest": rest,
             "length_ok": length_ok,
@@ -369,27 +458,40 @@ def _write_counts(counts: Counter, path: Path) -> None:
         out.writelines(f"{seq}\t{n}\n" for seq, n in counts.items())
 
 
+def _read_counts(path: Path) -> Counter:
+    counts: Counter = Counter()
+    with open(path) as fh:
+        for line in fh:
+            seq, n = line.rstrip("\n").split("\t")
+            counts[seq] = int(n)
+    return counts
+
+
+def _write_uniques(sample: str, counts: Counter, path: Path) -> None:
+    with open(path, "w") as out:
+        for seq, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            out.write(f"{sample}\t{n}\t{seq}\n")
+
+
 def _rescued_and_dereplicate(job: _Job) -> dict:
     """Step 3 of one sample (runs in a worker): cutadapt's reads through the same filter,
-    added to the exact ones; the sample's distinct reads, most abundant first."""
+    added to the exact ones; the sample's distinct reads, most abundant first (those
+    within the error limit, and apart those of the length window over it)."""
     tmp = Path(job.tmp)
     try:
-        counts: Counter = Counter()
-        with open(tmp / f"{job.index}.exact.tsv") as fh:
-            for line in fh:
-                seq, n = line.rstrip("\n").split("\t")
-                counts[seq] = int(n)
+        counts = _read_counts(tmp / f"{job.index}.exact.tsv")
+        noisy = _read_counts(tmp / f"{job.index}.exact_noisy.tsv")
         rescued = tmp / f"{job.index}.rescued.fastq"
         seqs, quals = [], []
         if rescued.exists():
             for _, seq, qual in _fastq_records(rescued):
                 seqs.append(seq)
                 quals.append(qual)
-        in_window, good = ReadFilter(job.params).apply(seqs, quals)
+        in_window, good, bad = ReadFilter(job.params).split(seqs, quals)
         counts.update(map(str.upper, good))
-        with open(tmp / f"{job.index}.uniques.tsv", "w") as out:
-            for seq, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-                out.write(f"{job.sample}\t{n}\t{seq}\n")
+        noisy.update(map(str.upper, bad))
+        _write_uniques(job.sample, counts, tmp / f"{job.index}.uniques.tsv")
+        _write_uniques(job.sample, noisy, tmp / f"{job.index}.noisy.tsv")
         return {
             "rescued": len(seqs),
             "length_ok": in_window,
@@ -459,12 +561,15 @@ def process_campaign(
     vsearch: str | None = None,
     cutadapt: str | None = None,
     exact_shortcut: bool = True,
+    noisy_out: str | os.PathLike | None = None,
 ) -> list[SampleStats]:
     """Turn every sample's read pairs into dereplicated, primer-free, filtered reads.
 
     ``samples`` are (name, R1 path, R2 path). Writes ``uniques_out`` (TSV: sample, reads,
-    sequence; per sample the most abundant first) and ``stats_out`` (TSV, one row of
-    read-tracking numbers per sample, in the order given). Both appear only when every
+    sequence; per sample the most abundant first; the reads within the expected-error
+    limit), ``noisy_out`` if given (the same for the reads of the length window over the
+    limit: they do not make ASVs but are counted in them) and ``stats_out`` (TSV, one row
+    of read-tracking numbers per sample, in the order given). They appear only when every
     sample succeeded; a sample with bad input fails the job with a message naming it (all
     such samples are named at once). A sample left with no reads is a valid result.
     """
@@ -501,6 +606,7 @@ def process_campaign(
             _fail_on_errors(jobs, step1, log)
             for s, counts in zip(results, step1, strict=True):
                 s.raw_pairs, s.merged = counts["raw_pairs"], counts["merged"]
+                s.merged_after_truncation = counts["merged_after_truncation"]
                 s.primer_trimmed = counts["exact"]
                 s.length_ok, s.quality_ok = counts["length_ok"], counts["quality_ok"]
             n_rest = sum(c["rest"] for c in step1)
@@ -533,21 +639,31 @@ def process_campaign(
             _check_decreasing(s)
         _copy_logs(jobs, log)
         tmp_uniques = tmpdir / "uniques.tsv"
-        with open(tmp_uniques, "wb") as fh:
-            fh.write(("\t".join(UNIQUES_COLUMNS) + "\n").encode())
-            for job in jobs:
-                with open(tmpdir / f"{job.index}.uniques.tsv", "rb") as part:
-                    shutil.copyfileobj(part, fh)
+        _concatenate(tmpdir, jobs, "uniques.tsv", tmp_uniques)
+        tmp_noisy = tmpdir / "noisy.tsv"
+        if noisy_out is not None:
+            _concatenate(tmpdir, jobs, "noisy.tsv", tmp_noisy)
         tmp_stats = tmpdir / "stats.tsv"
         with open(tmp_stats, "w", newline="") as fh:
             w = csv.writer(fh, delimiter="\t", lineterminator="\n")
             w.writerow(STATS_COLUMNS)
             w.writerows([asdict(s)[c] for c in STATS_COLUMNS] for s in results)
+        if noisy_out is not None:
+            os.replace(tmp_noisy, noisy_out)
         os.replace(tmp_uniques, uniques_out)
         os.replace(tmp_stats, stats_out)
     for s in results:
         log.write(f"read tracking: {json.dumps(asdict(s))}\n")
     return results
+
+
+def _concatenate(tmpdir: Path, jobs: list[_Job], name: str, out: Path) -> None:
+    """The samples' parts ``<index>.<name>`` in sample order, under one header."""
+    with open(out, "wb") as fh:
+        fh.write(("\t".join(UNIQUES_COLUMNS) + "\n").encode())
+        for job in jobs:
+            with open(tmpdir / f"{job.index}.{name}", "rb") as part:
+                shutil.copyfileobj(part, fh)
 
 
 def _append_by_sample(trimmed: Path, tmpdir: Path, n_samples: int) -> int:
@@ -643,6 +759,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--uniques", required=True, type=Path)
     ap.add_argument("--stats", required=True, type=Path)
+    ap.add_argument("--noisy", type=Path, help="reads of the window over the error limit")
     ap.add_argument("--params", required=True, help="JSON object of ReadParams fields")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
@@ -651,7 +768,13 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.samples, newline="") as fh:
             samples = [tuple(row) for row in csv.reader(fh, delimiter="\t") if row]
         process_campaign(
-            samples, params, args.uniques, args.stats, sys.stderr, threads=args.threads
+            samples,
+            params,
+            args.uniques,
+            args.stats,
+            sys.stderr,
+            threads=args.threads,
+            noisy_out=args.noisy,
         )
     except SampleError as exc:
         print(exc, file=sys.stderr)

@@ -44,8 +44,10 @@ def read_tracking(
 ) -> pd.DataFrame:
     """The read-tracking table of one campaign from its samples' read counts per step.
 
-    ``stats`` maps each sample to its counts (raw_pairs ... quality_ok). Checks that every
-    sample has them and that no step has more reads than the one before it.
+    ``stats`` maps each sample to its counts (raw_pairs ... quality_ok, and
+    merged_after_truncation). Checks that every sample has them and that no step has more
+    reads than the one before it; ``in_asvs`` counts the reads of the length window that
+    match an ASV, those over the error limit included, so it is at most ``length_ok``.
     """
     rows = []
     missing = [s for s in samples if s not in stats]
@@ -55,8 +57,15 @@ def read_tracking(
         row = {"sample": sample, "campaign": campaign}
         row.update({c: int(stats[sample][c]) for c in TRACKING_COLUMNS[2:-1]})
         row["in_asvs"] = int(in_asvs.get(sample, 0))
-        steps = [row[c] for c in TRACKING_COLUMNS[2:]]
-        if any(b > a for a, b in zip(steps, steps[1:], strict=False)):
-            raise ToolError(f"read tracking of sample {sample!r} is not decreasing: {steps}")
+        row["merged_after_truncation"] = int(stats[sample].get("merged_after_truncation", 0))
+        steps = [row[c] for c in TRACKING_COLUMNS[2:-1]]
+        if any(b > a for a, b in zip(steps, steps[1:], strict=False)) or (
+            row["in_asvs"] > row["length_ok"] or row["merged_after_truncation"] > row["merged"]
+        ):
+            raise ToolError(
+                f"read tracking of sample {sample!r} is not decreasing: {steps}, "
+                f"in_asvs {row['in_asvs']}, merged_after_truncation "
+                f"{row['merged_after_truncation']}"
+            )
         rows.append(row)
-    return pd.DataFrame(rows, columns=TRACKING_COLUMNS)
+    return pd.DataFrame(rows, columns=[*TRACKING_COLUMNS, "merged_after_truncation"])

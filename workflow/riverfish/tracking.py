@@ -22,4 +22,4 @@ def with_after_controls(
     after = out["sample"].map(kept).fillna(0).astype("int64")
     is_field = out["sample"].map(types).eq(FIELD)
     out["after_controls"] = after.where(is_field).astype("Int64")
-    return out[[*TRACKING_COLUMNS, "after_controls"]]
+    return out[[*TRACKING_COLUMNS, "after_controls", "merged_after_truncation"]]

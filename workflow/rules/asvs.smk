@@ -7,6 +7,7 @@ rule campaign_asvs:
     input:
         uniques=f"{OUT}/campaigns/{{campaign}}/reads/uniques.tsv",
         stats=f"{OUT}/campaigns/{{campaign}}/reads/stats.tsv",
+        noisy=f"{OUT}/campaigns/{{campaign}}/reads/noisy.tsv",
     output:
         asvs=f"{OUT}/campaigns/{{campaign}}/asvs.fasta",
         counts=f"{OUT}/campaigns/{{campaign}}/asv_counts.tsv",

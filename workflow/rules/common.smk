@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
 from snakemake.settings.types import DeploymentMethod
 from snakemake_interface_executor_plugins.settings import ExecMode
 from snakemake.utils import validate
@@ -123,9 +124,42 @@ def campaign_fastq(wildcards):
     ]
 
 
-def read_params():
-    """The per-sample science settings, as the JSON the reads module takes."""
-    p, m, f = config["primers"], config["merge"], config["filter"]
+def campaign_read_settings():
+    """Each campaign's primers, merge and filter sections: the config's, with the
+    campaign's own keys from ``campaign_settings`` put over them, checked with the schema.
+    """
+    overrides = config.get("campaign_settings", {})
+    unknown = [c for c in overrides if c not in config["campaigns"]]
+    if unknown:
+        raise WorkflowError(
+            f"config: campaign_settings names campaigns that are not in 'campaigns': "
+            f"{', '.join(map(str, unknown))}; campaigns are {', '.join(CAMPAIGNS)}"
+        )
+    out = {}
+    for campaign in CAMPAIGNS:
+        merged = {k: dict(config[k]) for k in ("primers", "merge", "filter")}
+        for section, values in overrides.get(campaign, {}).items():
+            merged[section].update(values)
+        if campaign in overrides:
+            try:
+                validate(
+                    {**config, **merged}, str(LIB / "schemas" / "config.schema.yaml")
+                )
+            except WorkflowError as exc:
+                raise WorkflowError(
+                    f"config: campaign_settings of campaign '{campaign}' are not valid: {exc}"
+                ) from None
+        out[campaign] = merged
+    return out
+
+
+READ_SETTINGS = campaign_read_settings()
+
+
+def read_params(campaign):
+    """The read steps' science settings of a campaign, as the JSON the reads module takes."""
+    s = READ_SETTINGS[campaign]
+    p, m, f = s["primers"], s["merge"], s["filter"]
     return json.dumps(
         {
             "forward": p["forward"],
@@ -136,6 +170,10 @@ def read_params():
             "indels": p["indels"],
             "min_overlap": m["min_overlap"],
             "max_diffs": m["max_diffs"],
+            "max_diff_pct": m["max_diff_pct"],
+            "truncate_r1": m["truncate_r1"],
+            "truncate_r2": m["truncate_r2"],
+            "retry_lengths": m["retry_lengths"],
             "min_length": f["min_length"],
             "max_length": f["max_length"],
             "max_expected_errors": f["max_expected_errors"],
@@ -144,11 +182,26 @@ def read_params():
     )
 
 
+def say_run_warnings(path):
+    """The run-quality warnings again at the end of the run, where a person looks."""
+    if not os.path.exists(path):
+        return
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    for row in rows:
+        logger.warning(f"run quality: {row['message']}. Try: {row['setting']}")
+    if rows:
+        logger.warning(f"{len(rows)} run-quality warning(s): see {path} and the report")
+
+
 def all_targets():
     return [
         f"{OUT}/asv/asvs.fasta",
         f"{OUT}/asv/asv_counts.tsv",
         f"{OUT}/qc/read_tracking.tsv",
+        f"{OUT}/qc/run_warnings.tsv",
         f"{OUT}/taxonomy/asv_taxonomy.tsv",
         f"{OUT}/tables/detections.tsv",
         f"{OUT}/tallies/basin_campaign.tsv",

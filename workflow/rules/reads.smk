@@ -10,6 +10,7 @@ rule campaign_reads:
     output:
         uniques=f"{OUT}/campaigns/{{campaign}}/reads/uniques.tsv",
         stats=f"{OUT}/campaigns/{{campaign}}/reads/stats.tsv",
+        noisy=f"{OUT}/campaigns/{{campaign}}/reads/noisy.tsv",
     log:
         f"{OUT}/logs/campaign_reads/{{campaign}}.log",
     benchmark:
@@ -24,6 +25,6 @@ rule campaign_reads:
         samples=lambda wc: [
             (s, FASTQ[s]["r1"], FASTQ[s]["r2"]) for s in campaign_samples(wc.campaign)
         ],
-        settings=read_params(),
+        settings=lambda wc: read_params(wc.campaign),
     script:
         "../scripts/campaign_reads.py"

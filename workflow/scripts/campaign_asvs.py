@@ -21,6 +21,7 @@ with open(sm.log[0], "w") as log:
         workdir=Path(sm.output.asvs).parent,
         log=log,
         threads=sm.threads,
+        noisy=read_uniques_table(sm.input.noisy),
     )
     stats = read_stats_table(sm.input.stats)
     tracking = read_tracking(sm.wildcards.campaign, samples, stats, result.in_asvs)

@@ -17,6 +17,7 @@ with open(sm.log[0], "w") as log:
             sm.output.stats,
             log,
             threads=sm.threads,
+            noisy_out=sm.output.noisy,
         )
     except SampleError as exc:
         log.write(f"{exc}\n")
