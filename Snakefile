@@ -21,6 +21,7 @@ include: "workflow/rules/asvs.smk"
 include: "workflow/rules/reference.smk"
 include: "workflow/rules/classify.smk"
 include: "workflow/rules/controls.smk"
+include: "workflow/rules/qc.smk"
 include: "workflow/rules/tallies.smk"
 include: "workflow/rules/report.smk"
 
