@@ -16,6 +16,8 @@ SHARED = ROOT.parent / "shared" / "data"
 DEV = SHARED / "dev-campaigns"
 REFERENCE = SHARED / "reference"
 PMIFISH = SHARED / "runs" / "pmifish-sample"
+DRR = SHARED / "runs" / "drr126155"
+HARD = SHARED / "dev-hard"
 
 needs_shared = pytest.mark.skipif(
     not DEV.is_dir(), reason=f"the shared data set is not beside the project ({SHARED})"
@@ -124,16 +126,37 @@ def dev_run(tmp_path_factory) -> Path:
     return work / "results"
 
 
-@pytest.fixture(scope="session")
-def pmifish_run(tmp_path_factory) -> Path:
-    """The whole workflow on the real PMiFish MiSeq run (config/examples/pmifish-run.yaml)."""
-    if not PMIFISH.is_dir():
+def example_run(tmp_path_factory, name: str, data: Path, edit=None, *targets: str) -> Path:
+    """The whole workflow with one of config/examples/*.yaml, into a temporary folder
+    (``edit(config)`` may change the config first); returns its results folder."""
+    if not data.is_dir():
         pytest.skip(f"the shared data set is not beside the project ({SHARED})")
     if shutil.which("vsearch") is None:
         pytest.skip("vsearch not on PATH")
-    work = tmp_path_factory.mktemp("pmifish_run")
-    config = yaml.safe_load((ROOT / "config" / "examples" / "pmifish-run.yaml").read_text())
+    work = tmp_path_factory.mktemp(name.replace("-", "_"))
+    config = yaml.safe_load((ROOT / "config" / "examples" / f"{name}.yaml").read_text())
     config["campaigns"] = {c: str(ROOT / p) for c, p in config["campaigns"].items()}
     config["output_dir"] = "results"
-    run_workflow(work, config)
+    if edit is not None:
+        edit(config)
+    run_workflow(work, config, *targets)
     return work / "results"
+
+
+@pytest.fixture(scope="session")
+def pmifish_run(tmp_path_factory) -> Path:
+    """The whole workflow on the real PMiFish MiSeq run (config/examples/pmifish-run.yaml)."""
+    return example_run(tmp_path_factory, "pmifish-run", PMIFISH)
+
+
+@pytest.fixture(scope="session")
+def drr_run(tmp_path_factory) -> Path:
+    """The whole workflow on the real, poor-quality run DRR126155 with the shipped read
+    settings (config/examples/drr126155.yaml)."""
+    return example_run(tmp_path_factory, "drr126155", DRR)
+
+
+@pytest.fixture(scope="session")
+def hard_run(tmp_path_factory) -> Path:
+    """The whole workflow on the simulated hard cases (config/examples/dev-hard.yaml)."""
+    return example_run(tmp_path_factory, "dev-hard", HARD)

@@ -1,0 +1,172 @@
+"""Reads that hold on the runs people get: a real MiSeq run with a steep 3' quality drop
+(DRR126155) and the simulated hard cases (dev-hard), with the shipped read settings."""
+
+import pandas as pd
+import pytest
+
+from conftest import DRR, HARD, example_run
+from riverfish.asvs import read_fasta
+from riverfish.tables import TRACKING_COLUMNS
+from riverfish.truth import score_detections
+
+
+def _tsv(path):
+    return pd.read_csv(path, sep="\t", keep_default_na=False, dtype=str)
+
+
+# --- DRR126155 ----------------------------------------------------------------------------
+
+
+def test_drr_read_tracking_exact(drr_run):
+    t = pd.read_csv(drr_run / "qc" / "read_tracking.tsv", sep="\t")
+    row = t.iloc[0]
+    got = [int(row[c]) for c in TRACKING_COLUMNS[2:]]
+    # raw_pairs, merged, primer_trimmed, length_ok, quality_ok, in_asvs; before (max_diffs
+    # 10, no retries, only reads within the error limit counted): 6714, 5052, 4812, 4795,
+    # 4132, 4023 (60 % of the pairs in ASVs)
+    assert got == [6714, 6353, 6069, 6050, 4750, 5966]
+    assert row["merged_after_truncation"] == 661
+    assert row["in_asvs"] / row["raw_pairs"] >= 0.85
+
+
+def test_drr_gets_its_merge_warning(drr_run):
+    w = _tsv(drr_run / "qc" / "run_warnings.tsv")
+    assert list(w["check"]) == ["merged", "quality_ok"]
+    assert list(w["sample"]) == ["", ""]  # said once for the campaign
+    assert w["message"][0] == (
+        "drr126155: 84.8 % of pairs merged whole (expected ≥ 90 %) in 1 of 1 field samples;"
+        " 9.8 % more merged after their 3' ends were cut"
+    )
+    assert w["setting"][0].startswith("merge.retry_lengths")
+    page = (drr_run / "qc" / "run_quality.html").read_text(encoding="utf-8")
+    assert "drr126155: 84.8 % of pairs merged whole (expected ≥ 90 %)" in page
+    shares = _tsv(drr_run / "qc" / "run_quality.tsv")
+    assert list(shares["level"]) == ["campaign", "sample"]
+    assert shares["share_merged"][0] == "0.8478"
+
+
+def test_drr_detections(drr_run):
+    d = _tsv(drr_run / "tables" / "detections.tsv")
+    got = sorted(zip(d["taxon"], d["rank"], strict=True))
+    # the first 20 were found before; Acanthopagrus_sp, Caranx_sp, Fibramia_amboinensis and
+    # Luciogobius_sp (100 / 99.4 % identity) were lost to the merge and the error limit
+    assert got == [
+        ("Acanthopagrus_sp", "genus"),
+        ("Anguilla_sp", "genus"),
+        ("Caranx_ignobilis", "species"),
+        ("Caranx_sp", "genus"),
+        ("Carassius_auratus", "species"),
+        ("Carassius_sp", "genus"),
+        ("Cyprinidae", "family"),
+        ("Eleotris_fusca", "species"),
+        ("Eleotris_sp", "genus"),
+        ("Fibramia_amboinensis", "species"),
+        ("Kuhlia_marginata", "species"),
+        ("Kuhlia_rupestris", "species"),
+        ("Loricariidae", "family"),
+        ("Luciogobius_sp", "genus"),
+        ("Mugil_cephalus", "species"),
+        ("Mugilidae", "family"),
+        ("Oncorhynchus_nerka", "species"),
+        ("Oreochromis_niloticus", "species"),
+        ("Oreochromis_sp", "genus"),
+        ("Redigobius_bikolanus", "species"),
+        ("Rhinogobius_giurinus", "species"),
+        ("Rhinogobius_sp", "genus"),
+        ("Scatophagus_argus", "species"),
+        ("Tridentiger_sp", "genus"),
+    ]
+
+
+def _old_settings(config):
+    config["merge"] = {"max_diffs": 10, "max_diff_pct": 100, "retry_lengths": []}
+    config["denoise"] = {"sample_min_size": 0}
+
+
+def test_drr_keeps_every_asv_of_the_old_settings(drr_run, tmp_path_factory):
+    old = example_run(tmp_path_factory, "drr126155", DRR, _old_settings, "results/asv/asvs.fasta")
+    old_asvs = dict(read_fasta(old / "asv" / "asvs.fasta"))
+    new_asvs = dict(read_fasta(drr_run / "asv" / "asvs.fasta"))
+    assert len(old_asvs) == 26 and len(new_asvs) == 45
+    assert set(old_asvs) <= set(new_asvs)
+
+
+def test_campaign_settings_override_the_read_settings(tmp_path_factory):
+    def no_retries(config):
+        config["campaign_settings"] = {"drr126155": {"merge": {"retry_lengths": []}}}
+
+    out = example_run(
+        tmp_path_factory,
+        "drr126155",
+        DRR,
+        no_retries,
+        "results/campaigns/drr126155/reads/stats.tsv",
+    )
+    stats = _tsv(out / "campaigns" / "drr126155" / "reads" / "stats.tsv")
+    assert (stats["merged"][0], stats["merged_after_truncation"][0]) == ("5692", "0")
+
+
+# --- dev-hard -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hard_truth():
+    return _tsv(HARD / "truth_composition.tsv")
+
+
+def test_hard_close_congeners_detected_everywhere(hard_run, hard_truth):
+    """Two species one substitution apart, one far rarer over the campaign pool: both are
+    detected at species rank in every sample that holds them (before: 53 of 59)."""
+    d = _tsv(hard_run / "tables" / "detections.tsv")
+    rows = hard_truth[hard_truth["case"] == "close_congener"]
+    assert len(rows) == 59
+    found = set(zip(d["sample"], d["taxon"], d["rank"], strict=True))
+    missing = [
+        (r.sample, r.taxon)
+        for r in rows.itertuples()
+        if (r.sample, r.taxon, "species") not in found
+    ]
+    assert missing == []
+
+
+def test_hard_score_and_no_invented_detections(hard_run, hard_truth):
+    d = _tsv(hard_run / "tables" / "detections.tsv")
+    score = score_detections(hard_truth, d).set_index("case")
+    assert score.loc["all", ["tp", "fp", "fn"]].tolist() == [434, 50, 50]
+    for case in (
+        "plain",
+        "close_congener",
+        "genus_tie",
+        "absent_from_reference",
+        "contaminant_real",
+    ):
+        assert score.loc[case, "fn"] == 0, case
+    # Every detection the truth lacks is a novel haplotype named at genus only (the
+    # classifier's species threshold; the reads rules add none): same sample, its genus.
+    truth_keys = set(zip(hard_truth["sample"], hard_truth["taxon"], strict=True))
+    novel = hard_truth[hard_truth["case"] == "novel_haplotype"]
+    novel_genus = set(zip(novel["sample"], novel["genus"] + "_sp", strict=True))
+    extra = [
+        (r.sample, r.taxon, r.rank) for r in d.itertuples() if (r.sample, r.taxon) not in truth_keys
+    ]
+    assert len(extra) == 50
+    assert all(rank == "genus" and (s, t) in novel_genus for s, t, rank in extra)
+
+
+def test_hard_tallies_equal_the_truth(hard_run):
+    truth = _tsv(HARD / "truth_tallies.tsv")
+    per = _tsv(hard_run / "tallies" / "basin_campaign.tsv")
+    whole = _tsv(hard_run / "tallies" / "basin.tsv").assign(campaign="ALL")
+    cols = ["basin", "campaign", "n_orders", "n_families", "n_species"]
+    got = pd.concat([per[cols], whole[cols]]).sort_values(["basin", "campaign"])
+    assert got.reset_index(drop=True).equals(
+        truth[cols].sort_values(["basin", "campaign"]).reset_index(drop=True)
+    )
+
+
+def test_hard_run_quality_names_the_low_depth_samples(hard_run):
+    w = _tsv(hard_run / "qc" / "run_warnings.tsv")
+    assert list(w["message"]) == [
+        "2024-autumn, sample KS-up_2024-autumn_r1: 894 read pairs (expected ≥ 1,000)",
+        "2024-autumn, sample KS-mine_2024-autumn_r3: 847 read pairs (expected ≥ 1,000)",
+    ]
