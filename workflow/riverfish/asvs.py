@@ -289,7 +289,8 @@ def sample_centroids(
     at least ``sample_min_size`` exact copies are denoised with the same ``alpha``: what
     survives is not explained as an error of a commoner sequence *of the same sample*
     (reads with errors are always far rarer than their source in the sample they come
-    from). ``sample_min_size`` 0 turns this off.
+    from), and the classic UCHIME test within the sample finds no chimera in it.
+    ``sample_min_size`` 0 turns this off.
     """
     if params.sample_min_size <= 0:
         return set()
@@ -302,15 +303,23 @@ def sample_centroids(
         )
         if not present:
             return []
-        fasta, out = tmpdir / f"sample{i}.reads.fasta", tmpdir / f"sample{i}.unoise.fasta"
+        fasta = tmpdir / f"sample{i}.reads.fasta"
+        out, kept_fa = tmpdir / f"sample{i}.unoise.fasta", tmpdir / f"sample{i}.kept.fasta"
         write_fasta(((f"{md5seq(s)};size={n}", s) for n, s in present), fasta)
         cmd = [vsearch, "--cluster_unoise", str(fasta), "--minsize", str(params.sample_min_size)]
-        cmd += ["--unoise_alpha", str(params.alpha), "--sizein", "--fasta_width", "0"]
-        cmd += ["--centroids", str(out), "--threads", "1", "--quiet", "--no_progress"]
-        run_tool(cmd, "vsearch --cluster_unoise (per sample)")
-        kept = [seq.upper() for _, seq in read_fasta(out)]
-        fasta.unlink()
-        out.unlink()
+        cmd += ["--unoise_alpha", str(params.alpha), "--sizein", "--sizeout"]
+        cmd += ["--fasta_width", "0", "--centroids", str(out)]
+        run_tool([*cmd, "--threads", "1", "--quiet", "--no_progress"], "vsearch --cluster_unoise")
+        # The classic UCHIME test (a chimera's model may differ from it a little) with its
+        # own skew: a sequence added on one sample's evidence must not be a chimera of
+        # that sample's commoner sequences, even one that uchime3 (perfect models only)
+        # lets pass.
+        cmd = [vsearch, "--uchime_denovo", str(out), "--abskew", "2", "--sizein"]
+        cmd += ["--fasta_width", "0", "--nonchimeras", str(kept_fa)]
+        run_tool([*cmd, "--quiet", "--no_progress"], "vsearch --uchime_denovo (per sample)")
+        kept = [seq.upper() for _, seq in read_fasta(kept_fa)]
+        for f in (fasta, out, kept_fa):
+            f.unlink()
         return kept
 
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
