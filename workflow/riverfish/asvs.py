@@ -168,7 +168,9 @@ def denoise_campaign(
         )
         sized = [(_size(h), seq.upper()) for h, seq in read_fasta(denoised)]
         centroids = [seq for _, seq in sized]
-        sample_only = sample_centroids(per_sample, params, tmpdir, log, threads) - set(centroids)
+        sample_only = sample_centroids(
+            per_sample, params, tmpdir, log, threads, known=frozenset(centroids)
+        )
         if sample_only:
             # the sequences found only sample by sample join the pooled ones (abundance:
             # their reads over the campaign) before the chimera checks, which need the
@@ -279,8 +281,10 @@ def sample_centroids(
     tmpdir: Path,
     log,
     threads: int = 1,
+    known: frozenset[str] = frozenset(),
 ) -> set[str]:
-    """Sequences that UNOISE3 keeps when each sample is denoised on its own.
+    """Sequences other than ``known`` (the pooled centroids) that UNOISE3 keeps when each
+    sample is denoised on its own.
 
     Pooled denoising decides by abundance over the whole campaign: a sequence one or two
     substitutions from a far commoner one is taken for its error variant (UNOISE3's skew
@@ -301,8 +305,8 @@ def sample_centroids(
             ((n, s) for s, n in per_sample[i].items() if n >= params.sample_min_size),
             key=lambda kv: (-kv[0], kv[1]),
         )
-        if not present:
-            return []
+        if all(s in known for _, s in present):
+            return []  # its own denoising would keep nothing that the pool did not
         fasta = tmpdir / f"sample{i}.reads.fasta"
         out, kept_fa = tmpdir / f"sample{i}.unoise.fasta", tmpdir / f"sample{i}.kept.fasta"
         write_fasta(((f"{md5seq(s)};size={n}", s) for n, s in present), fasta)
@@ -310,6 +314,10 @@ def sample_centroids(
         cmd += ["--unoise_alpha", str(params.alpha), "--sizein", "--sizeout"]
         cmd += ["--fasta_width", "0", "--centroids", str(out)]
         run_tool([*cmd, "--threads", "1", "--quiet", "--no_progress"], "vsearch --cluster_unoise")
+        fasta.unlink()
+        if all(seq.upper() in known for _, seq in read_fasta(out)):
+            out.unlink()
+            return []
         # The classic UCHIME test (a chimera's model may differ from it a little) with its
         # own skew: a sequence added on one sample's evidence must not be a chimera of
         # that sample's commoner sequences, even one that uchime3 (perfect models only)
@@ -317,16 +325,16 @@ def sample_centroids(
         cmd = [vsearch, "--uchime_denovo", str(out), "--abskew", "2", "--sizein"]
         cmd += ["--fasta_width", "0", "--nonchimeras", str(kept_fa)]
         run_tool([*cmd, "--quiet", "--no_progress"], "vsearch --uchime_denovo (per sample)")
-        kept = [seq.upper() for _, seq in read_fasta(kept_fa)]
-        for f in (fasta, out, kept_fa):
-            f.unlink()
+        kept = [q for q in (seq.upper() for _, seq in read_fasta(kept_fa)) if q not in known]
+        out.unlink()
+        kept_fa.unlink()
         return kept
 
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         found = set().union(*pool.map(denoise, range(len(per_sample))))
     log.write(
         f"UNOISE3 within each sample (--minsize {params.sample_min_size}): "
-        f"{len(found)} distinct sequences\n"
+        f"{len(found)} sequences more than the pooled denoising\n"
     )
     return found
 
