@@ -170,3 +170,58 @@ def test_hard_run_quality_names_the_low_depth_samples(hard_run):
         "2024-autumn, sample KS-up_2024-autumn_r1: 894 read pairs (expected ≥ 1,000)",
         "2024-autumn, sample KS-mine_2024-autumn_r3: 847 read pairs (expected ≥ 1,000)",
     ]
+
+
+# --- the good real run: unchanged ---------------------------------------------------------
+
+
+def test_pmifish_detections_unchanged(pmifish_run):
+    """The read steps for poor runs change only read counts on a good run: the same 38
+    taxa as with max_diffs 10, no retries and pooled denoising only; tallies 16/25/36."""
+    d = _tsv(pmifish_run / "tables" / "detections.tsv")
+    got = sorted(zip(d["taxon"], d["rank"], strict=True))
+    assert got == PMIFISH_TAXA
+    tallies = _tsv(pmifish_run / "tallies" / "basin.tsv").iloc[0]
+    assert (tallies["n_orders"], tallies["n_families"], tallies["n_species"]) == ("16", "25", "36")
+
+
+PMIFISH_TAXA = [
+    ("Acanthopagrus_sp", "genus"),
+    ("Callionymidae", "family"),
+    ("Canthigaster_rivulata", "species"),
+    ("Chaenogobius_annularis", "species"),
+    ("Ditrema_sp", "genus"),
+    ("Engraulis_japonicus", "species"),
+    ("Entomacrodus_stellifer", "species"),
+    ("Etrumeus_teres", "species"),
+    ("Furcina_osimae", "species"),
+    ("Girella_leonina", "species"),
+    ("Girella_punctata", "species"),
+    ("Gymnothorax_kidako", "species"),
+    ("Halichoeres_poecilopterus", "species"),
+    ("Halichoeres_tenuispinis", "species"),
+    ("Hexagrammos_sp", "genus"),
+    ("Iso_flosmaris", "species"),
+    ("Istiblennius_enosimae", "species"),
+    ("Lateolabrax_japonicus", "species"),
+    ("Lateolabrax_latus", "species"),
+    ("Mugil_cephalus", "species"),
+    ("Nibea_sp", "genus"),
+    ("Omobranchus_elegans", "species"),
+    ("Oplegnathus_fasciatus", "species"),
+    ("Parablennius_yatabei", "species"),
+    ("Pseudoblennius_marmoratus", "species"),
+    ("Pseudoblennius_percoides", "species"),
+    ("Pseudolabrus_sieboldi", "species"),
+    ("Sagamia_geneionema", "species"),
+    ("Salangichthys_ishikawae", "species"),
+    ("Sardinops_sp", "genus"),
+    ("Scomber_sp", "genus"),
+    ("Sebastes_sp", "genus"),
+    ("Siganus_fuscescens", "species"),
+    ("Sillago_japonica", "species"),
+    ("Takifugu_niphobles", "species"),
+    ("Takifugu_sp", "genus"),
+    ("Thalassoma_cupido", "species"),
+    ("Trachurus_sp", "genus"),
+]

@@ -26,12 +26,13 @@ from .tallies import temporary_sibling
 A4_WIDTH = 7.5
 FONT_SIZE = 8
 
+#: The steps that lose reads for the counts. quality_ok is not one: the reads over the
+#: expected-error limit take no part in finding ASVs but are counted in them.
 READ_TRACKING_STEPS = [
     "raw_pairs",
     "merged",
     "primer_trimmed",
     "length_ok",
-    "quality_ok",
     "in_asvs",
     "after_controls",
 ]
@@ -40,8 +41,7 @@ READ_LOSS_LABELS = {
     "merged": "lost: pairs not merged",
     "primer_trimmed": "lost: primers not found",
     "length_ok": "lost: outside the length window",
-    "quality_ok": "lost: expected-error filter",
-    "in_asvs": "lost: denoising and chimeras",
+    "in_asvs": "lost: in no ASV (errors, chimeras, too rare)",
     "after_controls": "lost: blank correction",
 }
 READ_KEPT_LABELS = {
@@ -49,7 +49,6 @@ READ_KEPT_LABELS = {
     "merged": "kept after merging",
     "primer_trimmed": "kept after primer trimming",
     "length_ok": "kept after the length window",
-    "quality_ok": "kept after quality filtering",
     "in_asvs": "kept in ASVs",
     "after_controls": "kept after blank correction",
 }
@@ -213,8 +212,8 @@ def read_tracking_figure(
 
     The bar's left part is what the last step kept; each further segment is what one step
     lost, so the whole bar is the raw read pairs. The read-tracking columns present
-    (raw_pairs, merged, primer_trimmed, length_ok, quality_ok, in_asvs, after_controls; at
-    least two) are used; an empty cell (e.g. after_controls of a blank) counts as no loss.
+    (raw_pairs, merged, primer_trimmed, length_ok, in_asvs, after_controls; at least two)
+    are used; an empty cell (e.g. after_controls of a blank) counts as no loss.
     Samples are grouped by campaign (in the order of ``campaigns`` when given).
     """
     require_columns(read_tracking, ("sample",), "the read-tracking table")
