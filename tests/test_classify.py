@@ -15,7 +15,9 @@ from riverfish.classify import (
     DEFAULT_THRESHOLDS,
     HIT_COLUMNS,
     VSEARCH_USERFIELDS,
+    NewHaplotypeRule,
     assign_taxa,
+    new_haplotype_references,
     read_hits,
     read_references,
     validate_thresholds,
@@ -104,10 +106,11 @@ def test_species_tie_gives_genus_with_candidates():
     assert (row["n_hits"], row["n_near_best"]) == (3, 2)
 
 
-def test_candidate_without_common_name_is_left_out_of_the_names():
+def test_genus_call_with_an_unnamed_candidate_carries_the_genus_not_one_species_name():
     row = one("a", ("t1", 100.0), ("t3", 100.0))
     assert row["candidates"] == "Tridentiger_kuroiwae;Tridentiger_obscurus"
-    assert row["common_name"] == "チチブ"
+    # only T. obscurus (チチブ) has a Japanese name: that name would claim one species
+    assert row["common_name"] == "Tridentiger属"
 
 
 def test_tie_across_genera_of_one_family_gives_family():
@@ -155,7 +158,8 @@ def test_names_are_filled_down_to_the_rank_only():
         "Salmonidae",
         "Salmoniformes",
     )
-    assert genus["common_name"] == "ニジマス"  # the single candidate's name
+    # below the species threshold the ASV may be another Oncorhynchus: not ニジマス
+    assert genus["common_name"] == "Oncorhynchus属"
     family = one("a", ("o1", 92.0))
     assert call(family) == ("Salmonidae", "family", "", "", "Salmonidae", "Salmoniformes")
     assert family["common_name"] == ""
@@ -196,7 +200,7 @@ def test_genus_only_reference_tied_with_a_species():
     row = one("a", ("r1", 100.0), ("r2", 100.0))
     assert call(row) == ("Rhinogobius_sp", "genus", "", "Rhinogobius", "Gobiidae", "Gobiiformes")
     assert row["candidates"] == "Rhinogobius_kurodai;Rhinogobius_sp_OR"
-    assert row["common_name"] == "トウヨシノボリ"
+    assert row["common_name"] == "Rhinogobius属"  # R. kurodai has no name here
     assert row["next_species_identity"] == 100.0
 
 
@@ -425,3 +429,84 @@ def test_vsearch_on_real_sequences(tmp_path):
     cobitis = rows["q_cobitis"]
     assert (cobitis.taxon, cobitis.rank, cobitis.family) == ("Cobitis_sp", "genus", "Cobitidae")
     assert cobitis.candidates == "Cobitis_magnostriata;Cobitis_striata;Cobitis_takenoi"
+
+
+# --- new haplotypes: named their species below the species threshold ---------------------
+
+RULE = NewHaplotypeRule()
+
+
+def test_new_haplotype_named_its_species():
+    # 98.2 % to O. mykiss, the next species (masou) 96.0 %: 1.8 % vs 4 % away; the mykiss
+    # record's nearest congener is 97.0 % (3 % away): an unrepresented sister species
+    # would likely be as far
+    row = one(
+        "a", ("o1", 98.2), ("o3", 97.9), ("o2", 96.0),
+        new_haplotypes=RULE, congener_identity={"o1": 97.0},
+    )  # fmt: skip
+    assert (row["taxon"], row["rank"], row["common_name"]) == (
+        "Oncorhynchus_mykiss", "species", "ニジマス",
+    )  # fmt: skip
+    assert row["basis"] == (
+        "new haplotype: 98.2 % to Oncorhynchus_mykiss (below 98.5 %), next species 96.0 %, "
+        "nearest congener of its record 97.0 %"
+    )
+
+
+@pytest.mark.parametrize(
+    ("hits", "congener", "why"),
+    [
+        # below the relaxed threshold
+        ((("o1", 97.9), ("o2", 95.0)), {}, "below 98 %"),
+        # the next species too close in points
+        ((("o1", 98.2), ("o2", 97.5)), {}, "next species 97.5 %, less than 1 points lower"),
+        # 1 point lower but not twice as far (1.9 % vs 2.9 %)
+        ((("o1", 98.1), ("o2", 97.1)), {}, "next species 97.1 %, not 2 times as far"),
+        # its record has a congener closer than the ASV is to it
+        (
+            (("o1", 98.2), ("o2", 95.0)),
+            {"o1": 98.6},
+            "its species' record is 98.6 % to a congener: a missing sister species could "
+            "be as close",
+        ),
+    ],
+)
+def test_new_haplotype_refused(hits, congener, why):
+    row = one("a", *hits, new_haplotypes=RULE, congener_identity=congener)
+    assert (row["taxon"], row["rank"]) == ("Oncorhynchus_sp", "genus")
+    assert row["common_name"] == "Oncorhynchus属"
+    if why.startswith("below"):
+        assert row["basis"] == "species: threshold 98.5 % not reached (97.9 %)"
+    else:
+        assert row["basis"].endswith(f"; not a new haplotype: {why}")
+
+
+def test_new_haplotype_rule_off_and_ties_untouched():
+    off = one("a", ("o1", 98.2), ("o2", 96.0), new_haplotypes=NewHaplotypeRule(enabled=False))
+    assert off["rank"] == "genus"
+    # two species in the near-best hits stay a tie whatever the rule
+    tie = one("a", ("t1", 98.2), ("t2", 98.0), ("o1", 90.0), new_haplotypes=RULE)
+    assert (tie["taxon"], tie["basis"]) == (
+        "Tridentiger_sp",
+        "species: threshold 98.5 % not reached (98.2 %), near-best hits name more than one",
+    )
+
+
+def test_new_haplotype_references_lists_only_candidates():
+    hits = hits_of(
+        ("a", "o1", 98.2), ("a", "o3", 97.9), ("a", "o2", 96.0),  # candidate: o1, o3
+        ("b", "t1", 98.2), ("b", "t2", 98.0),  # a tie: not a candidate
+        ("c", "s1", 99.5),  # strict already
+        ("d", "p1", 97.0),  # below the rule
+    )  # fmt: skip
+    assert new_haplotype_references(hits, REFS, rule=RULE) == ["o1", "o3"]
+
+
+def test_basis_of_strict_and_higher_ranks():
+    assert one("a", ("o1", 99.0))["basis"] == (
+        "strict: 99.0 % (>= 98.5 %), no other species within 0.5 points"
+    )
+    assert one("a", ("o1", 92.0))["basis"] == (
+        "species: threshold 98.5 % not reached (92.0 %); genus: threshold 96 % not reached (92.0 %)"
+    )
+    assert one("a")["basis"] == "no hit above the identity floor"

@@ -14,6 +14,16 @@ hits are those with identity >= ``best - margin``. The rank is the lowest of spe
 genus, family, order at which ``best`` reaches the rank's threshold **and** every near-best
 hit names the same taxon. So an ASV whose sequence is identical in two species is called
 at genus (``Tridentiger_sp``) with both species as candidates, never as one of them.
+
+River haplotypes are often missing from the database: an ASV a few substitutions from its
+species' records misses the strict species threshold although no other species is near.
+:class:`NewHaplotypeRule` names such an ASV its species when (1) its best identity reaches
+a relaxed threshold, (2) every near-best hit names that one species, (3) the next species
+is clearly farther (a gap in points and a ratio of distances) and (4) the ASV is no
+farther from its species' record than that record's nearest congener in the database is
+(a sister species missing from the database would be about that far). The defaults come
+from the MiFish database itself (``python -m riverfish.refstats``, see
+``reference_db/README.md``). Each row says on what ``basis`` it was called.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ import math
 import os
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
@@ -31,6 +42,7 @@ from .errors import InputError, ToolError
 
 __all__ = [
     "ASSIGNMENT_COLUMNS",
+    "NewHaplotypeRule",
     "DEFAULT_MARGIN",
     "DEFAULT_THRESHOLDS",
     "HIT_COLUMNS",
@@ -38,6 +50,7 @@ __all__ = [
     "REFERENCE_COLUMNS",
     "VSEARCH_USERFIELDS",
     "assign_taxa",
+    "new_haplotype_references",
     "read_hits",
     "read_references",
     "validate_thresholds",
@@ -79,7 +92,27 @@ ASSIGNMENT_COLUMNS = (
     "margin_to_next_species",
     "n_hits",
     "n_near_best",
+    "basis",
 )
+
+
+@dataclass(frozen=True)
+class NewHaplotypeRule:
+    """When an ASV below the species threshold is still named its species (config
+    ``classify.new_haplotypes``; see the module docstring)."""
+
+    enabled: bool = True
+    #: best identity (%) at least this: 84 % of the MiFish database's species keep every
+    #: record within 2 % of a conspecific record
+    min_identity: float = 98.0
+    #: the next species at least this many points below the best
+    min_gap: float = 1.0
+    #: ... and at least this many times as far from the ASV as its own species
+    distance_ratio: float = 2.0
+    #: the ASV's distance from its species' record at most this share of that record's
+    #: distance from its nearest congener
+    max_congener_ratio: float = 1.0
+
 
 # Identities are compared with this tolerance, so 98.5 reaches a 98.5 threshold even
 # after floating-point arithmetic (best - margin).
@@ -321,6 +354,8 @@ def assign_taxa(
     refs: pd.DataFrame,
     thresholds: Mapping[str, float] = DEFAULT_THRESHOLDS,
     margin: float = DEFAULT_MARGIN,
+    new_haplotypes: NewHaplotypeRule | None = None,
+    congener_identity: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Assign each ASV a taxon from its vsearch hits (LCA of the near-best hits).
 
@@ -332,6 +367,11 @@ def assign_taxa(
             optionally label and common_name); empty cells mean "unknown".
         thresholds: minimum best identity per rank, see :func:`validate_thresholds`.
         margin: hits within ``margin`` percentage points of the best are near-best.
+        new_haplotypes: the rule for ASVs below the species threshold (None: none named
+            below it).
+        congener_identity: ref_id -> the highest identity of that record to a record of
+            another species of its genus (NaN or absent: none within reach); needed for
+            the references :func:`new_haplotype_references` lists.
 
     Returns one row per ASV with :data:`ASSIGNMENT_COLUMNS`:
 
@@ -342,11 +382,15 @@ def assign_taxa(
       name, or ``unassigned``; ``species``..``order`` hold names down to the rank.
     - ``candidates``: the distinct species keys (and labels of genus-only references) of
       the near-best hits, sorted, joined with ``;``.
-    - ``common_name``: the species' name, or for a genus call the candidates' known names
-      joined with ``/``; empty at higher ranks.
+    - ``common_name``: the species' name; for a genus call the candidates' names joined
+      with ``/`` when every one has a name (one candidate only when it is reached at the
+      species threshold: a taxon without a species name), else ``<Genus>属`` (never one
+      species' name for an ASV that may be another species); empty at higher ranks.
     - ``next_species_identity``: the best identity of a hit naming another candidate than
       the best hit (NaN if none); ``margin_to_next_species`` = best minus that.
     - identities are rounded to 2 decimals; ``n_hits``, ``n_near_best`` count hits.
+    - ``basis``: why this rank, in words (``strict``: the species threshold reached by one
+      species; ``new haplotype``: the rule above; otherwise what stopped a lower rank).
 
     Raises :class:`InputError` on invalid thresholds, duplicated ASV IDs, or hits whose
     ref_id is not in ``refs`` (hits made against another database build).
@@ -401,6 +445,7 @@ def assign_taxa(
                 asv: (_text_or_none(firsts[asv]) if ok else None) for asv, ok in unanimous.items()
             }
         candidates = near_groups["candidate"].agg(lambda s: sorted(set(s))).to_dict()
+        near_refs = near_groups["ref_id"].agg(list).to_dict()
         best_of = near_groups["identity"].max().to_dict()
         for asv in size.index:
             per_asv[asv] = {
@@ -409,6 +454,7 @@ def assign_taxa(
                 "n_hits": int(n_hits[asv]),
                 "n_near": int(size[asv]),
                 "candidates": candidates[asv],
+                "refs": near_refs[asv],
                 **{rank: agreed[rank][asv] for rank in RANKS},
             }
 
@@ -424,6 +470,18 @@ def assign_taxa(
             if best_identity >= thr[r] - _EPS and info[r]:
                 rank = r
                 break
+        basis = _basis(rank, info, thr, margin)
+        if rank != "species" and new_haplotypes is not None and new_haplotypes.enabled:
+            why_not = _new_haplotype_refusal(info, new_haplotypes, congener_identity or {})
+            if why_not is None:
+                rank = "species"
+                basis = (
+                    f"new haplotype: {best_identity:.1f} % to {info['species']} (below "
+                    f"{thr['species']:g} %), next species {_fmt(info['next'])}, nearest "
+                    f"congener of its record {_fmt(_congener(info, congener_identity or {}))}"
+                )
+            elif info["species"] and best_identity >= new_haplotypes.min_identity - _EPS:
+                basis += f"; not a new haplotype: {why_not}"
         names = {r: "" for r in RANKS}
         if rank != "unassigned":
             for r in RANKS[RANKS.index(rank) :]:
@@ -434,7 +492,14 @@ def assign_taxa(
             common = names_of.get(taxon, "")
         elif rank == "genus":
             taxon = f"{names['genus']}_sp"
-            common = _join_unique([names_of.get(c, "") for c in cands], "/")
+            known = [names_of.get(c, "") for c in cands]
+            # one candidate reached at the species threshold is a taxon without a species
+            # name (Rhinogobius_sp_OR, トウヨシノボリ): its name is the ASV's
+            alone = len(cands) == 1 and best_identity >= thr["species"] - _EPS
+            if all(known) and (len(cands) > 1 or alone):
+                common = _join_unique(known, "/")
+            else:
+                common = f"{names['genus']}属"
         elif rank in ("family", "order"):
             taxon = names[rank]
             common = ""
@@ -455,6 +520,7 @@ def assign_taxa(
                 "margin_to_next_species": _round(best_identity - next_identity),
                 "n_hits": info["n_hits"],
                 "n_near_best": info["n_near"],
+                "basis": basis,
             }
         )
     table = pd.DataFrame(rows, columns=list(ASSIGNMENT_COLUMNS))
@@ -483,4 +549,91 @@ def _unassigned_row(asv: str) -> dict[str, object]:
         "margin_to_next_species": float("nan"),
         "n_hits": 0,
         "n_near_best": 0,
+        "basis": "no hit above the identity floor",
     }
+
+
+def _fmt(identity: float) -> str:
+    return "none within reach" if identity is None or math.isnan(identity) else f"{identity:.1f} %"
+
+
+def _congener(info: Mapping[str, object], congener_identity: Mapping[str, float]) -> float:
+    """The highest identity of the ASV's near-best records to a congener (NaN if none)."""
+    values = [congener_identity.get(r, float("nan")) for r in info["refs"]]
+    values = [v for v in values if not math.isnan(v)]
+    return max(values) if values else float("nan")
+
+
+def _new_haplotype_refusal(
+    info: Mapping[str, object], rule: NewHaplotypeRule, congener_identity: Mapping[str, float]
+) -> str | None:
+    """Why an ASV below the species threshold is not named its species (None: it is)."""
+    best, nxt = float(info["best"]), float(info["next"])
+    if not info["species"]:
+        return "its near-best hits name more than one species"
+    if best < rule.min_identity - _EPS:
+        return f"below {rule.min_identity:g} %"
+    if not math.isnan(nxt):
+        if best - nxt < rule.min_gap - _EPS:
+            return f"next species {nxt:.1f} %, less than {rule.min_gap:g} points lower"
+        if 100.0 - nxt < rule.distance_ratio * (100.0 - best) - _EPS:
+            return f"next species {nxt:.1f} %, not {rule.distance_ratio:g} times as far"
+    congener = _congener(info, congener_identity)
+    if (
+        not math.isnan(congener)
+        and (100.0 - best) > rule.max_congener_ratio * (100.0 - congener) + _EPS
+    ):
+        return (
+            f"its species' record is {congener:.1f} % to a congener: a missing sister "
+            "species could be as close"
+        )
+    return None
+
+
+def _basis(rank: str, info: Mapping[str, object], thr: Mapping[str, float], margin: float) -> str:
+    """Why the LCA stopped at ``rank``, in words."""
+    best = float(info["best"])
+    if rank == "species":
+        return (
+            f"strict: {best:.1f} % (>= {thr['species']:g} %), no other species within "
+            f"{margin:g} points"
+        )
+    lower = RANKS[: RANKS.index(rank)] if rank in RANKS else RANKS
+    reasons = []
+    for r in lower:
+        why = []
+        if best < thr[r] - _EPS:
+            why.append(f"threshold {thr[r]:g} % not reached ({best:.1f} %)")
+        if not info[r]:
+            why.append("near-best hits name more than one")
+        if why:
+            reasons.append(f"{r}: {', '.join(why)}")
+    return "; ".join(reasons) or "no rank agreed"
+
+
+def new_haplotype_references(
+    hits: pd.DataFrame,
+    refs: pd.DataFrame,
+    thresholds: Mapping[str, float] = DEFAULT_THRESHOLDS,
+    margin: float = DEFAULT_MARGIN,
+    rule: NewHaplotypeRule | None = None,
+) -> list[str]:
+    """The near-best references of the ASVs that may be named by ``rule``: their best
+    identity between the rule's and the species threshold, one species among their
+    near-best hits. :func:`assign_taxa` needs these records' congener identities."""
+    rule = rule or NewHaplotypeRule()
+    if not rule.enabled or hits.empty:
+        return []
+    thr = validate_thresholds(thresholds, margin)
+    lookup = _reference_lookup(refs)
+    h = hits[["asv_id", "ref_id", "identity"]].astype(
+        {"asv_id": str, "ref_id": str, "identity": "float64"}
+    )
+    h = h[h["ref_id"].isin(lookup.index)].join(lookup[["species"]], on="ref_id")
+    best = h.groupby("asv_id")["identity"].transform("max")
+    near = h[h["identity"] >= best - float(margin) - _EPS]
+    g = near.groupby("asv_id")
+    top = g["identity"].max()
+    one_species = (g["species"].nunique() == 1) & (g["species"].count() == g.size())
+    asvs = top[(top >= rule.min_identity - _EPS) & (top < thr["species"] - _EPS) & one_species]
+    return sorted(set(near.loc[near["asv_id"].isin(asvs.index), "ref_id"]))

@@ -30,5 +30,6 @@ rule classify:
         floor=config["classify"]["min_identity"],
         margin=config["classify"]["margin"],
         thresholds=config["classify"]["thresholds"],
+        new_haplotypes=config["classify"]["new_haplotypes"],
     script:
         "../scripts/classify.py"

@@ -1,10 +1,11 @@
-"""Snakemake adapter: classify every ASV (cached vsearch hits, then LCA with thresholds)."""
+"""Snakemake adapter: classify every ASV (cached vsearch hits, then LCA with thresholds;
+ASVs below the species threshold named their species where the new-haplotype rule holds)."""
 
 import sys
 
-from riverfish import hitcache
-from riverfish.asvs import union_of_campaigns
-from riverfish.classify import assign_taxa
+from riverfish import hitcache, refstats
+from riverfish.asvs import read_fasta, union_of_campaigns
+from riverfish.classify import NewHaplotypeRule, assign_taxa, new_haplotype_references
 from riverfish.tables import read_tsv, write_tsv
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
@@ -17,9 +18,19 @@ with open(sm.log[0], "w") as log:
     checksum = sm.input.db.split("/")[-2]
     cache = hitcache.cache_dir(sm.params.cache, checksum, sm.params.floor)
     hits = hitcache.hits_for(asvs, sm.input.db, cache, sm.params.floor, log, sm.threads)
-    taxa = assign_taxa(
-        [a for a, _ in asvs], hits, refs, dict(sm.params.thresholds), sm.params.margin
-    )
+    thresholds, margin = dict(sm.params.thresholds), sm.params.margin
+    rule = NewHaplotypeRule(**sm.params.new_haplotypes)
+    # how close the records that new haplotypes match are to their nearest congener
+    records = set(new_haplotype_references(hits, refs, thresholds, margin, rule))
+    congeners = {}
+    if records:
+        seqs = [(r, s) for r, s in read_fasta(sm.input.db) if r in records]
+        near = refstats.nearest_identities(seqs, sm.input.db, threads=sm.threads)
+        congeners = refstats.congener_identity(near, refs.fillna(""))
+        log.write(f"{len(records)} reference(s) of possible new haplotypes searched\n")
+    taxa = assign_taxa([a for a, _ in asvs], hits, refs, thresholds, margin, rule, congeners)
     write_tsv(hits, sm.output.hits)
     write_tsv(taxa, sm.output.taxonomy)
     log.write(taxa["rank"].value_counts().to_string() + "\n")
+    new = taxa[taxa["basis"].str.startswith("new haplotype")]
+    log.write(f"{len(new)} ASV(s) named their species as new haplotypes\n")
