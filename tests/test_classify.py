@@ -374,11 +374,14 @@ def test_references_roundtrip_through_the_taxonomy_file(tmp_path):
     reason=f"the shared MiFish reference database is not beside the project ({REFERENCE})",
 )
 def test_vsearch_on_real_sequences(tmp_path):
+    curated = Path(__file__).resolve().parents[1] / "reference_db"
     result = build_database(
         REFERENCE / "MiFish_DB.fas",
         REFERENCE / "lineage.csv",
         REFERENCE / "Family_name.txt",
         REFERENCE / "Sname_Jname.txt",
+        name_fixes_path=curated / "name_fixes.tsv",
+        family_orders_path=curated / "family_orders.tsv",
     )
     refs_fasta, taxonomy = tmp_path / "refs.fasta", tmp_path / "taxonomy.tsv"
     write_database(result, refs_fasta, taxonomy, tmp_path / "report.tsv")
@@ -510,3 +513,50 @@ def test_basis_of_strict_and_higher_ranks():
         "species: threshold 98.5 % not reached (92.0 %); genus: threshold 96 % not reached (92.0 %)"
     )
     assert one("a")["basis"] == "no hit above the identity floor"
+
+
+# --- odd records: a single stray record does not veto a call ------------------------------
+
+ODD_REFS = pd.concat(
+    [
+        REFS,
+        pd.DataFrame(
+            [
+                # a record filed as another genus, identical to O. mykiss: misidentified
+                ("x1", "Salvelinus_leucomaenis", "Salvelinus_leucomaenis", "Salvelinus",
+                 "Salmonidae", "Salmoniformes", "アメマス", "species"),
+            ],
+            columns=REFS.columns,
+        ),
+    ],
+    ignore_index=True,
+)  # fmt: skip
+
+
+def odd_call(*hits, odd=frozenset({"x1"}), **kw):
+    table = assign_taxa(
+        ["a"], hits_of(*[("a", r, i) for r, i in hits]), ODD_REFS, odd_records=odd, **kw
+    )
+    return table.iloc[0].to_dict()
+
+
+def test_odd_record_of_another_genus_is_set_aside():
+    row = odd_call(("o1", 100.0), ("x1", 100.0))
+    assert (row["taxon"], row["rank"]) == ("Oncorhynchus_mykiss", "species")
+    assert row["basis"].endswith("; odd record(s) set aside: x1 (Salvelinus_leucomaenis)")
+    # without the review, the stray record vetoes the species and the genus
+    kept = odd_call(("o1", 100.0), ("x1", 100.0), odd=frozenset())
+    assert (kept["taxon"], kept["rank"]) == ("Salmonidae", "family")
+    assert odd_call(("o1", 100.0), ("x1", 100.0), max_odd_set_aside=0)["rank"] == "family"
+
+
+def test_odd_records_are_not_set_aside_alone_or_within_the_genus():
+    # the odd record is the only near-best hit: it stays
+    alone = odd_call(("x1", 100.0), ("o1", 95.0))
+    assert (alone["taxon"], alone["rank"]) == ("Salvelinus_leucomaenis", "species")
+    # an odd record of the others' genus: a tie between congeners stays a tie ...
+    tie = odd_call(("o1", 100.0), ("o2", 100.0), odd=frozenset({"o2"}))
+    assert (tie["taxon"], tie["rank"]) == ("Oncorhynchus_sp", "genus")
+    # ... unless asked otherwise
+    split = odd_call(("o1", 100.0), ("o2", 100.0), odd=frozenset({"o2"}), odd_within_genus=True)
+    assert (split["taxon"], split["rank"]) == ("Oncorhynchus_mykiss", "species")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -21,12 +22,15 @@ from riverfish.refdb import (
     parse_header,
     read_common_names,
     read_family_genera,
+    read_family_orders,
     read_family_table,
     read_fasta,
     read_lineage,
+    read_name_fixes,
     write_database,
 )
 
+CURATED = Path(__file__).resolve().parents[1] / "reference_db"
 REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "reference"
 needs_reference = pytest.mark.skipif(
     not (REFERENCE / "MiFish_DB.fas").is_file(),
@@ -155,6 +159,11 @@ def write_inputs(tmp_path: Path, fasta: str, names: bytes | None = None) -> dict
     paths["fasta"].write_text(fasta)
     paths["lineage"].write_text(LINEAGE)
     paths["family"].write_text(FAMILY_TABLE)
+    paths["orders"] = tmp_path / "family_orders.tsv"
+    paths["orders"].write_text(
+        "family\torder\tsource\tnote\n"
+        "Pomacentridae\tOvalentaria_incertae_sedis\tBetancur-R et al. 2017\ttest\n"
+    )
     if names is not None:
         paths["names"] = tmp_path / "names.txt"
         paths["names"].write_bytes(names)
@@ -210,7 +219,9 @@ NAMES = (
 
 def test_build_accounts_for_every_record(tmp_path):
     p = write_inputs(tmp_path, SMALL_FASTA, NAMES)
-    result = build_database(p["fasta"], p["lineage"], p["family"], p["names"])
+    result = build_database(
+        p["fasta"], p["lineage"], p["family"], p["names"], family_orders_path=p["orders"]
+    )
     counts = result.counts()
     assert set(counts) == set(REPORT_ITEMS)
     expected = {
@@ -234,8 +245,13 @@ def test_build_accounts_for_every_record(tmp_path):
         "sequence_normalised": 2,
         "resolved_by_family_table": 1,
         "resolved_by_family_code": 1,
-        "family_missing": 0,
-        "order_missing": 1,
+        "no_family": 0,
+        "renamed": 0,
+        "family_from_lineage": 8,
+        "order_from_lineage": 7,
+        "order_from_lineage_family": 2,  # the two placed by the family table / code
+        "order_from_curated_table": 1,
+        "order_missing": 0,
         "shared_sequences": 1,
         "common_names_found": 2,
         "common_names_informal_found": 1,
@@ -273,13 +289,17 @@ def test_build_accounts_for_every_record(tmp_path):
     assert (rows["460_001"].order) == "Gobiiformes"
     assert (rows["175_003"].family, rows["175_003"].order) == ("Salmonidae", "Salmoniformes")
     assert (rows["AB000005"].species, rows["AB000005"].common_name) == (None, "トウヨシノボリ")
-    assert (rows["AB000010"].family, rows["AB000010"].order) == ("Pomacentridae", "")
+    assert (rows["AB000010"].family, rows["AB000010"].order) == (
+        "Pomacentridae",
+        "Ovalentaria_incertae_sedis",
+    )
+    assert result.detail("order_from_curated_table") == "Pomacentridae (1)"
     assert rows["AB000011"].family == "Balitoridae"  # "Annamia Hora, 1932" in the lineage
 
 
 def test_build_without_optional_tables(tmp_path):
     p = write_inputs(tmp_path, SMALL_FASTA)
-    result = build_database(p["fasta"], p["lineage"])
+    result = build_database(p["fasta"], p["lineage"], family_orders_path=p["orders"])
     counts = result.counts()
     # Inu and Parahucho cannot be placed without Family_name.txt
     assert counts["genus_not_in_lineage"] == 3
@@ -324,7 +344,10 @@ def test_write_database(tmp_path):
 
 def test_every_report_item_is_documented():
     readme = (Path(__file__).resolve().parents[1] / "reference_db" / "README.md").read_text()
-    missing = [item for item in REPORT_ITEMS if f"| `{item}` |" not in readme]
+    from riverfish import refreview
+
+    items = [*REPORT_ITEMS, *refreview.REPORT_ITEMS]
+    missing = [item for item in items if f"| `{item}` |" not in readme]
     assert missing == []
 
 
@@ -476,6 +499,8 @@ def real_build():
         REFERENCE / "lineage.csv",
         REFERENCE / "Family_name.txt",
         REFERENCE / "Sname_Jname.txt",
+        name_fixes_path=CURATED / "name_fixes.tsv",
+        family_orders_path=CURATED / "family_orders.tsv",
     )
 
 
@@ -529,13 +554,23 @@ def test_real_database_counts(real_build):
     assert {
         k: counts[k] for k in ("kept", "dropped", "no_usable_genus", "genus_not_in_lineage")
     } == {
-        "kept": 15159,
-        "dropped": 103,
+        "kept": 15158,
+        "dropped": 104,
         "no_usable_genus": 18,
         "genus_not_in_lineage": 0,
     }
     assert counts["no_species_name"] == 0
     assert counts["bad_sequence"] == 0
+    # every kept record reaches a family and an order, and the report says from where
+    assert real_build.detail("no_family") == "JX899737 (Conorhynchos_conirostris)"
+    assert (counts["family_from_lineage"], counts["resolved_by_family_table"]) == (15098, 58)
+    assert counts["resolved_by_family_code"] == 2
+    assert counts["order_from_lineage"] + counts["order_from_lineage_family"] == 14437
+    assert counts["order_from_curated_table"] == 721 and counts["order_missing"] == 0
+    assert all(r.family and r.order for r in real_build.records)
+    assert counts["renamed"] == 11
+    mullet = {r.label: r.species for r in real_build.records if r.label.endswith("_macrolepis")}
+    assert mullet["Chelon_macrolepis"] == mullet["Liza_macrolepis"] == "Planiliza_macrolepis"
 
 
 @needs_reference
@@ -574,3 +609,94 @@ def test_real_database_congeners_share_sequences(real_build):
         "Tridentiger_kuroiwae",
     } in tridentiger
     assert {"Cobitis_takenoi", "Cobitis_striata", "Cobitis_magnostriata"} in cobitis
+
+
+# --- curated tables: valid names and orders ----------------------------------------------
+
+ORDERLESS_FASTA = f""">gb|AB000001|Tridentiger_obscurus
+{SEQ_A}
+>gb|AB000020|Chromis_notata
+{SEQ_B}
+>gb|AB000021|Chromis_notatus
+{SEQ_C}
+"""
+
+
+def _curated(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_a_record_without_order_is_a_build_error_naming_its_family(tmp_path):
+    p = write_inputs(tmp_path, ORDERLESS_FASTA)
+    with pytest.raises(InputError) as err:
+        build_database(p["fasta"], p["lineage"])
+    text = str(err.value)
+    assert "2 reference record(s) of 1 families have no order" in text
+    assert "Pomacentridae (2 records)" in text
+    assert "reference_db/family_orders.tsv" in text
+
+
+def test_curated_order_and_valid_name(tmp_path):
+    p = write_inputs(tmp_path, ORDERLESS_FASTA)
+    fixes = _curated(
+        tmp_path,
+        "fixes.tsv",
+        "from_name\tto_name\treason\tsource\n"
+        "Chromis_notatus\tChromis_notata\tmisspelt epithet\tEschmeyer's Catalog of Fishes\n",
+    )
+    result = build_database(
+        p["fasta"], p["lineage"], name_fixes_path=fixes, family_orders_path=p["orders"]
+    )
+    rows = {r.ref_id: r for r in result.records}
+    assert (rows["AB000021"].label, rows["AB000021"].species) == (
+        "Chromis_notatus",
+        "Chromis_notata",
+    )
+    assert rows["AB000021"].order == "Ovalentaria_incertae_sedis"
+    assert result.detail("renamed") == "Chromis_notatus -> Chromis_notata (1)"
+    assert result.counts()["order_from_curated_table"] == 2
+    assert result.counts()["input_sha256"] == 4  # the curated tables version the database
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("from_name\tto_name\n", "lacks column(s) reason, source"),
+        ("from_name\tto_name\treason\tsource\nChromis\tChromis_notata\tx\ty\n",
+         "'Chromis' is not a species name Genus_species"),
+        ("from_name\tto_name\treason\tsource\nChromis_alpha\tChromis_beta\tx\t\n", "empty source"),
+        ("from_name\tto_name\treason\tsource\nChromis_alpha\tChromis_beta\tx\ty\nChromis_beta\tChromis_gamma\tx\ty\n",
+         "names renamed into names that are renamed again: Chromis_alpha"),
+        ("from_name\tto_name\treason\tsource\nChromis_alpha\tChromis_beta\tx\ty\nChromis_alpha\tChromis_gamma\tx\ty\n",
+         "Chromis_alpha is renamed twice (Chromis_beta and Chromis_gamma)"),
+    ],
+)  # fmt: skip
+def test_bad_name_table(tmp_path, text, message):
+    p = write_inputs(tmp_path, ORDERLESS_FASTA)
+    fixes = _curated(tmp_path, "fixes.tsv", text)
+    with pytest.raises(InputError, match=re.escape(message)):
+        build_database(
+            p["fasta"], p["lineage"], name_fixes_path=fixes, family_orders_path=p["orders"]
+        )
+
+
+def test_family_given_two_orders(tmp_path):
+    p = write_inputs(tmp_path, ORDERLESS_FASTA)
+    orders = _curated(
+        tmp_path,
+        "orders.tsv",
+        "family\torder\tsource\nPomacentridae\tA\ts\nPomacentridae\tB\ts\n",
+    )
+    with pytest.raises(InputError, match="family Pomacentridae is given two orders"):
+        build_database(p["fasta"], p["lineage"], family_orders_path=orders)
+
+
+def test_shipped_curated_tables_have_a_source_on_every_row():
+    fixes = read_name_fixes(CURATED / "name_fixes.tsv")
+    assert fixes["Chelon_macrolepis"] == fixes["Liza_macrolepis"] == "Planiliza_macrolepis"
+    orders = read_family_orders(CURATED / "family_orders.tsv")
+    assert orders["Pomacentridae"] == "Ovalentaria_incertae_sedis"
+    assert orders["Sciaenidae"] == "Eupercaria_incertae_sedis"
+    assert len(orders) == 28

@@ -48,8 +48,11 @@ def test_drr_gets_its_merge_warning(drr_run):
 def test_drr_detections(drr_run):
     d = _tsv(drr_run / "tables" / "detections.tsv")
     got = sorted(zip(d["taxon"], d["rank"], strict=True))
-    # the first 20 were found before; Acanthopagrus_sp, Caranx_sp, Fibramia_amboinensis and
-    # Luciogobius_sp (100 / 99.4 % identity) were lost to the merge and the error limit
+    # Acanthopagrus_sp, Caranx_sp, Fibramia_amboinensis and Luciogobius_sp (100 / 99.4 %
+    # identity) were lost to the merge and the error limit before; Planiliza_macrolepis,
+    # the run's third most abundant ASV, was Mugilidae only while the database filed it
+    # under Chelon and Liza (reference_db/name_fixes.tsv); Cyprinus_sp was Cyprinidae while
+    # a Procypris record identical to carp (93 % from the other Procypris record) vetoed it
     assert got == [
         ("Acanthopagrus_sp", "genus"),
         ("Anguilla_sp", "genus"),
@@ -57,7 +60,7 @@ def test_drr_detections(drr_run):
         ("Caranx_sp", "genus"),
         ("Carassius_auratus", "species"),
         ("Carassius_sp", "genus"),
-        ("Cyprinidae", "family"),
+        ("Cyprinus_sp", "genus"),
         ("Eleotris_fusca", "species"),
         ("Eleotris_sp", "genus"),
         ("Fibramia_amboinensis", "species"),
@@ -70,12 +73,28 @@ def test_drr_detections(drr_run):
         ("Oncorhynchus_nerka", "species"),
         ("Oreochromis_niloticus", "species"),
         ("Oreochromis_sp", "genus"),
+        ("Planiliza_macrolepis", "species"),
         ("Redigobius_bikolanus", "species"),
         ("Rhinogobius_giurinus", "species"),
         ("Rhinogobius_sp", "genus"),
         ("Scatophagus_argus", "species"),
         ("Tridentiger_sp", "genus"),
     ]
+
+
+def test_drr_mullet_named_and_every_record_has_an_order(drr_run):
+    t = _tsv(drr_run / "taxonomy" / "asv_taxonomy.tsv").set_index("asv_id")
+    mullet = t.loc["2978823a11369a51770a778b086c7652"]
+    assert (mullet["taxon"], mullet["rank"], mullet["common_name"]) == (
+        "Planiliza_macrolepis",
+        "species",
+        "コボラ",
+    )
+    (report,) = drr_run.glob("reference/*/build_report.tsv")
+    counts = dict(zip(*[_tsv(report)[c] for c in ("item", "count")], strict=True))
+    assert counts["order_missing"] == "0" and counts["order_from_curated_table"] == "721"
+    assert counts["renamed"] == "11"
+    assert (_tsv(drr_run / "taxonomy" / "asv_taxonomy.tsv")["order"] != "").sum() == 42
 
 
 def _old_settings(config):
@@ -190,12 +209,16 @@ def test_hard_run_quality_names_the_low_depth_samples(hard_run):
 
 def test_pmifish_detections_unchanged(pmifish_run):
     """The read steps for poor runs change only read counts on a good run: the same 38
-    taxa as with max_diffs 10, no retries and pooled denoising only; tallies 16/25/36."""
+    taxa as with max_diffs 10, no retries and pooled denoising only, and one more from the
+    reference review: Upeneus_japonicus, unassigned while a deep-sea Malthopsis record
+    identical to it vetoed every rank. Tallies 18/26/37 (16/25/36 before): Embiotocidae
+    (Ditrema_sp), Sciaenidae (Nibea_sp), Siganidae and Sillaginidae have orders from
+    reference_db/family_orders.tsv, and Mullidae is new."""
     d = _tsv(pmifish_run / "tables" / "detections.tsv")
     got = sorted(zip(d["taxon"], d["rank"], strict=True))
     assert got == PMIFISH_TAXA
     tallies = _tsv(pmifish_run / "tallies" / "basin.tsv").iloc[0]
-    assert (tallies["n_orders"], tallies["n_families"], tallies["n_species"]) == ("16", "25", "36")
+    assert (tallies["n_orders"], tallies["n_families"], tallies["n_species"]) == ("18", "26", "37")
 
 
 PMIFISH_TAXA = [
@@ -237,4 +260,5 @@ PMIFISH_TAXA = [
     ("Takifugu_sp", "genus"),
     ("Thalassoma_cupido", "species"),
     ("Trachurus_sp", "genus"),
+    ("Upeneus_japonicus", "species"),
 ]

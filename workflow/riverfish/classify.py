@@ -356,6 +356,9 @@ def assign_taxa(
     margin: float = DEFAULT_MARGIN,
     new_haplotypes: NewHaplotypeRule | None = None,
     congener_identity: Mapping[str, float] | None = None,
+    odd_records: frozenset[str] = frozenset(),
+    max_odd_set_aside: int = 1,
+    odd_within_genus: bool = False,
 ) -> pd.DataFrame:
     """Assign each ASV a taxon from its vsearch hits (LCA of the near-best hits).
 
@@ -372,6 +375,14 @@ def assign_taxa(
         congener_identity: ref_id -> the highest identity of that record to a record of
             another species of its genus (NaN or absent: none within reach); needed for
             the references :func:`new_haplotype_references` lists.
+        odd_records: ref_ids of records at odds with their own species (far from its other
+            records, close to another species; see :mod:`riverfish.refreview`).
+        max_odd_set_aside: at most this many odd records among an ASV's near-best hits
+            are set aside when they name another genus than the others (so that a single
+            misidentified record does not veto a call); 0 keeps them all.
+        odd_within_genus: also set aside odd records of the others' genus. Off by
+            default: a congener's record identical to the ASV is what a tie between
+            congeners looks like, and the sets with known truth call those the genus.
 
     Returns one row per ASV with :data:`ASSIGNMENT_COLUMNS`:
 
@@ -422,8 +433,13 @@ def assign_taxa(
         )
 
     per_asv: dict[str, dict[str, object]] = {}
+    set_aside: dict[str, list[str]] = {}
     if len(h):
         h = h.join(lookup, on="ref_id")
+        if odd_records and max_odd_set_aside > 0:
+            h, set_aside = _set_aside_odd(
+                h, odd_records, margin, max_odd_set_aside, odd_within_genus
+            )
         h = h.sort_values(
             ["asv_id", "identity", "candidate", "ref_id"], ascending=[True, False, True, True]
         )
@@ -471,6 +487,8 @@ def assign_taxa(
                 rank = r
                 break
         basis = _basis(rank, info, thr, margin)
+        if asv in set_aside:
+            basis += f"; odd record(s) set aside: {', '.join(set_aside[asv])}"
         if rank != "species" and new_haplotypes is not None and new_haplotypes.enabled:
             why_not = _new_haplotype_refusal(info, new_haplotypes, congener_identity or {})
             if why_not is None:
@@ -551,6 +569,30 @@ def _unassigned_row(asv: str) -> dict[str, object]:
         "n_near_best": 0,
         "basis": "no hit above the identity floor",
     }
+
+
+def _set_aside_odd(
+    h: pd.DataFrame, odd: frozenset[str], margin: float, max_n: int, within_genus: bool
+) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Remove the hits to odd records of the ASVs whose near-best hits they split: at most
+    ``max_n`` odd records, naming another genus (``within_genus``: another species) than
+    the other near-best hits, with at least one other near-best hit left. Returns the hits
+    and, per ASV, the records set aside (with their label)."""
+    best = h.groupby("asv_id")["identity"].transform("max")
+    near = h[h["identity"] >= best - margin - _EPS]
+    removed: dict[str, list[str]] = {}
+    drop = pd.Series(False, index=h.index)
+    for asv, g in near.groupby("asv_id", sort=False):
+        is_odd = g["ref_id"].isin(odd)
+        if not is_odd.any() or is_odd.all() or is_odd.sum() > max_n:
+            continue
+        key = "candidate" if within_genus else "genus"
+        if set(g.loc[is_odd, key]) & set(g.loc[~is_odd, key]):
+            continue  # of the others' genus (or species): a tie, not a stray record
+        refs = g.loc[is_odd, "ref_id"].tolist()
+        drop |= (h["asv_id"] == asv) & h["ref_id"].isin(refs)
+        removed[asv] = [f"{r} ({c})" for r, c in zip(refs, g.loc[is_odd, "candidate"], strict=True)]
+    return h[~drop], removed
 
 
 def _fmt(identity: float) -> str:

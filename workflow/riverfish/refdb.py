@@ -483,6 +483,85 @@ def read_family_genera(path: str | os.PathLike[str]) -> dict[str, str]:
     return _unambiguous((genus, family) for _, _, family, genus in rows if _is_genus(genus))
 
 
+def _curated_rows(path: Path, columns: Sequence[str], what: str) -> Iterator[tuple[int, dict]]:
+    """(line, row) of a curated TSV of ``reference_db/`` with at least ``columns``."""
+    lines = list(_iter_text_lines(path, what))
+    if not lines:
+        raise InputError(f"the {what} is empty", path=path, hint=f"columns: {', '.join(columns)}")
+    header = lines[0][1].split("\t")
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise InputError(
+            f"the {what} lacks column(s) {', '.join(missing)}; found {', '.join(header)}",
+            path=path,
+            line=1,
+            hint=f"expected a tab-separated table with columns {', '.join(columns)}",
+        )
+    for number, text in lines[1:]:
+        if not text.strip() or text.startswith("#"):
+            continue
+        fields = text.split("\t")
+        row = dict(zip(header, fields + [""] * (len(header) - len(fields)), strict=False))
+        empty = [c for c in columns if not row[c].strip()]
+        if empty:
+            raise InputError(
+                f"empty {', '.join(empty)}", path=path, line=number, hint="every row needs a source"
+            )
+        yield number, {k: v.strip() for k, v in row.items()}
+
+
+def read_name_fixes(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The curated name table (``reference_db/name_fixes.tsv``): from_name -> to_name.
+
+    Both names are ``Genus_species``; every row names its reason and source. A name may
+    not be fixed twice, nor into a name that is itself fixed (no chains)."""
+    path = Path(path)
+    fixes: dict[str, str] = {}
+    for number, row in _curated_rows(
+        path, ("from_name", "to_name", "reason", "source"), "name table"
+    ):
+        old, new = row["from_name"], row["to_name"]
+        for name in (old, new):
+            parsed = normalise_name(name)
+            if parsed.species != name:
+                raise InputError(
+                    f"{name!r} is not a species name Genus_species",
+                    path=path,
+                    line=number,
+                    hint="write names as in the database headers, e.g. Chelon_macrolepis",
+                )
+        if old in fixes and fixes[old] != new:
+            raise InputError(
+                f"{old} is renamed twice ({fixes[old]} and {new})", path=path, line=number
+            )
+        fixes[old] = new
+    chained = sorted(old for old, new in fixes.items() if new in fixes)
+    if chained:
+        raise InputError(
+            f"names renamed into names that are renamed again: {', '.join(chained)}",
+            path=path,
+            hint="give each row the final valid name",
+        )
+    return fixes
+
+
+def read_family_orders(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The curated family -> order table (``reference_db/family_orders.tsv``), used for
+    families without an order in the lineage; every row names its source."""
+    path = Path(path)
+    out: dict[str, str] = {}
+    for number, row in _curated_rows(path, ("family", "order", "source"), "family-order table"):
+        family, order = row["family"], row["order"]
+        if out.get(family, order) != order:
+            raise InputError(
+                f"family {family} is given two orders ({out[family]} and {order})",
+                path=path,
+                line=number,
+            )
+        out[family] = order
+    return out
+
+
 def _read_common_names_table(
     path: Path, encoding: str
 ) -> tuple[dict[str, str], list[tuple[int, str, str, str]]]:
@@ -584,6 +663,8 @@ class BuildResult:
 
     records: list[RefRecord]
     report: list[ReportLine]
+    #: species -> Japanese name, the default species list (:mod:`riverfish.specieslist`)
+    japan_species: dict[str, str] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         """The report as item -> count."""
@@ -604,6 +685,7 @@ DROP_REASONS = (
     "no_usable_genus",
     "intergeneric_hybrid",
     "genus_not_in_lineage",
+    "no_family",
 )
 
 #: What each report item means (also written to reference_db/README.md).
@@ -625,6 +707,15 @@ REPORT_ITEMS = {
     "no_usable_genus": "dropped: name without a usable genus (family-level, cf-prefixed, junk)",
     "intergeneric_hybrid": "dropped: hybrid between two genera",
     "genus_not_in_lineage": "dropped: genus neither in the lineage nor placeable by family table",
+    "no_family": "dropped: genus in the lineage without a family that no table fills",
+    "renamed": "kept under the valid name of reference_db/name_fixes.tsv (synonyms, "
+    "outdated genera)",
+    "family_from_lineage": "kept: family from the lineage table",
+    "order_from_lineage": "kept: order from the lineage table (the record's genus)",
+    "order_from_lineage_family": "kept: order from the lineage table (other genera of the "
+    "record's family)",
+    "order_from_curated_table": "kept: order from reference_db/family_orders.tsv (families "
+    "the lineage leaves without an order)",
     "id_renamed": "kept under ID.2, ID.3...: an ID already used by another name or sequence",
     "malformed_header_repaired": "kept: empty name field, name taken from the next field",
     "subspecies_folded": "kept: subspecies or variety folded to its species",
@@ -638,13 +729,14 @@ REPORT_ITEMS = {
     "there), family found for the genus in the family table",
     "resolved_by_family_code": "kept: genus missing from the lineage (or without a family "
     "there), family found from the family code of the ID",
-    "family_missing": "kept: genus in the lineage with an empty family that the family table "
-    "cannot fill",
-    "order_missing": "kept: family without an order in the lineage (incertae sedis)",
+    "order_missing": "families without an order in any table: a build error (add them to "
+    "reference_db/family_orders.tsv with a source)",
     "shared_sequences": "distinct sequences carried by more than one species",
     "common_names_found": "distinct species with a common name",
     "common_names_informal_found": "genus-only records whose informal label has a common name",
     "common_name_conflicts": "names listed twice with different common names (first kept)",
+    "species_with_japanese_name": "species with a Japanese name in the names table: the "
+    "default species list",
     "input_sha256": "sha256 of the input files (count = number of files)",
 }
 
@@ -683,6 +775,8 @@ def build_from_records(
     family_codes: dict[str, str] | None = None,
     family_genera: dict[str, str] | None = None,
     common_names: dict[str, str] | None = None,
+    name_fixes: dict[str, str] | None = None,
+    family_orders: dict[str, str] | None = None,
 ) -> BuildResult:
     """Turn parsed FASTA records into kept reference records and a report (pure).
 
@@ -692,6 +786,9 @@ def build_from_records(
         family_codes: family code -> family, from :func:`read_family_table`.
         family_genera: genus -> family, from :func:`read_family_genera`.
         common_names: :func:`name_key` -> common name, from :func:`read_common_names`.
+        name_fixes: species name -> valid name, from :func:`read_name_fixes`.
+        family_orders: family -> order for families the lineage leaves without one, from
+            :func:`read_family_orders`.
 
     Returns a :class:`BuildResult`; raises nothing for record-level problems (they are
     counted), see :func:`build_database` for the checks on the whole input.
@@ -699,6 +796,8 @@ def build_from_records(
     family_codes = family_codes or {}
     family_genera = family_genera or {}
     common_names = common_names or {}
+    name_fixes = name_fixes or {}
+    family_orders = family_orders or {}
     lineage_families = {fam for fam, _ in lineage.values() if fam}
     family_order = _family_orders(lineage)
 
@@ -739,9 +838,16 @@ def build_from_records(
             tally.drops[reason].append(tag)
             continue
 
+        original_species = name.species
+        if name.species in name_fixes:
+            fixed = name_fixes[name.species]
+            tally.kept_items["renamed"].append(f"{name.species} -> {fixed}")
+            name = TaxonName(fixed.split("_", 1)[0], fixed, name.original, name.note)
         genus = name.genus
         family, order = lineage.get(genus, ("", ""))
         how = ""
+        family_how = "family_from_lineage" if family else ""
+        order_how = "order_from_lineage" if order else ""
         if not family:
             code = _FAMILY_CODE_RE.match(ref_id)
             by_genus = family_genera.get(genus, "")
@@ -754,8 +860,17 @@ def build_from_records(
                 tally.not_in_lineage[genus] += 1
                 tally.drops["genus_not_in_lineage"].append(tag)
                 continue
-        if family and not order:
-            order = family_order.get(family, "")
+            else:
+                tally.drops["no_family"].append(tag)
+                continue
+        if not order:
+            order, order_how = family_order.get(family, ""), "order_from_lineage_family"
+        if not order:
+            order, order_how = family_orders.get(family, ""), "order_from_curated_table"
+        if family_how:
+            tally.kept_items[family_how].append(family)
+        if order:
+            tally.kept_items[order_how].append(family)
 
         # Unique IDs: the same ID with another name or sequence gets a suffix.
         out_id = ref_id
@@ -772,7 +887,9 @@ def build_from_records(
         used_ids.add(out_id)
 
         if name.species is not None:
-            common = common_names.get(name.species, "")
+            common = common_names.get(name.species, "") or common_names.get(
+                original_species or "", ""
+            )
         else:
             common = common_names.get(name_key(label), "")
             if common:
@@ -797,9 +914,7 @@ def build_from_records(
             )
         if how:
             tally.kept_items[how].append(f"{out_id} ({label}) -> {family}")
-        if not family:
-            tally.kept_items["family_missing"].append(f"{out_id} ({label})")
-        elif not order:
+        if not order:
             tally.kept_items["order_missing"].append(family)
         if changed:
             tally.kept_items["sequence_normalised"].append(out_id)
@@ -862,9 +977,13 @@ def _report(
     lines.append(kept_line("hybrid_label", as_counts=True))
     lines.append(kept_line("sequence_normalised"))
     lines.append(kept_line("ambiguous_bases"))
+    lines.append(kept_line("renamed", as_counts=True))
+    lines.append(kept_line("family_from_lineage", as_counts=True))
     lines.append(kept_line("resolved_by_family_table"))
     lines.append(kept_line("resolved_by_family_code"))
-    lines.append(kept_line("family_missing"))
+    lines.append(kept_line("order_from_lineage", as_counts=True))
+    lines.append(kept_line("order_from_lineage_family", as_counts=True))
+    lines.append(kept_line("order_from_curated_table", as_counts=True))
     lines.append(kept_line("order_missing", as_counts=True))
 
     by_sequence: dict[str, set[str]] = defaultdict(set)
@@ -878,17 +997,14 @@ def _report(
         ReportLine("shared_sequences", len(shared), _examples(["/".join(s) for s in shared]))
     )
 
-    named = sorted(s for s in species if common_names.get(s))
+    names_of = {r.species: r.common_name for r in kept if r.species and r.common_name}
+    named = sorted(names_of)
     lines.append(
         ReportLine(
             "common_names_found",
             len(named),
             f"{len(named)} of {len(species)} species"
-            + (
-                f"; e.g. {_examples([f'{s} = {common_names[s]}' for s in named], 5)}"
-                if named
-                else ""
-            ),
+            + (f"; e.g. {_examples([f'{s} = {names_of[s]}' for s in named], 5)}" if named else ""),
         )
     )
     lines.append(kept_line("common_names_informal_found", as_counts=True))
@@ -912,11 +1028,15 @@ def build_database(
     family_table_path: str | os.PathLike[str] | None = None,
     common_names_path: str | os.PathLike[str] | None = None,
     common_names_encoding: str = "cp932",
+    name_fixes_path: str | os.PathLike[str] | None = None,
+    family_orders_path: str | os.PathLike[str] | None = None,
 ) -> BuildResult:
     """Read the inputs and build the reference database (records + report).
 
-    Raises :class:`InputError` on a malformed FASTA, lineage, family or names file, and
-    when no record survives. See :func:`build_from_records` for the per-record rules and
+    Raises :class:`InputError` on a malformed FASTA, lineage, family, names or curated
+    file, when no record survives, and when a kept record has no order (a gap that would
+    silently shrink the order tallies): the message lists the families to add to the
+    curated family-order table. See :func:`build_from_records` for the per-record rules and
     ``reference_db/README.md`` for the report items.
     """
     fasta = _checked_input(fasta_path, "reference FASTA", "fasta")
@@ -944,7 +1064,31 @@ def build_database(
         inputs.append(names_file)
         common_names, conflicts = _read_common_names_table(names_file, common_names_encoding)
 
-    result = build_from_records(records, lineage, family_codes, family_genera, common_names)
+    name_fixes: dict[str, str] = {}
+    if name_fixes_path is not None:
+        fixes_file = _checked_input(name_fixes_path, "name table", "name_fixes")
+        inputs.append(fixes_file)
+        name_fixes = read_name_fixes(fixes_file)
+    family_orders: dict[str, str] = {}
+    if family_orders_path is not None:
+        orders_file = _checked_input(family_orders_path, "family-order table", "family_orders")
+        inputs.append(orders_file)
+        family_orders = read_family_orders(orders_file)
+
+    result = build_from_records(
+        records, lineage, family_codes, family_genera, common_names, name_fixes, family_orders
+    )
+    gaps = Counter(r.family for r in result.records if not r.order)
+    if gaps:
+        listed = ", ".join(f"{f} ({n} records)" for f, n in sorted(gaps.items()))
+        raise InputError(
+            f"{sum(gaps.values())} reference record(s) of {len(gaps)} families have no order "
+            f"in the lineage or the family-order table: {listed}",
+            path=family_orders_path or lineage_file,
+            hint="add a row 'family<TAB>order<TAB>source' for each to the family-order table "
+            "(reference.family_orders, reference_db/family_orders.tsv); an order missing "
+            "would drop these fishes from the order tallies",
+        )
     if not result.records:
         counts = result.counts()
         reasons = ", ".join(f"{r}: {counts[r]}" for r in DROP_REASONS if counts.get(r))
@@ -959,6 +1103,22 @@ def build_database(
             "common_name_conflicts",
             len(conflicts),
             _examples([f"line {n}: {k} = {a} / {b}" for n, k, a, b in conflicts]),
+        )
+    )
+    from riverfish.specieslist import japan_species
+
+    species = {r.species for r in result.records if r.species}
+    # the records' own names too: a species renamed by the name table keeps the name
+    # the table gives under its old name
+    record_names = {r.species: r.common_name for r in result.records if r.species and r.common_name}
+    result.japan_species = japan_species(species, {**common_names, **record_names})
+    result.report.append(
+        ReportLine(
+            "species_with_japanese_name",
+            len(result.japan_species),
+            f"{len(result.japan_species)} of {len(species)} species (directly or through a "
+            "subspecies; transliterations with ・ left out): the default species list "
+            "(classify.species_list: japan)",
         )
     )
     result.report.append(ReportLine("input_sha256", len(inputs), database_checksum(*inputs)))
@@ -1003,6 +1163,7 @@ def write_database(
     fasta_out: str | os.PathLike[str],
     taxonomy_out: str | os.PathLike[str],
     report_out: str | os.PathLike[str],
+    japan_out: str | os.PathLike[str] | None = None,
 ) -> None:
     """Write the reference FASTA, the taxonomy table and the report (UTF-8, TSV).
 
@@ -1024,13 +1185,15 @@ def write_database(
     report_text = _tsv_text(
         [("item", "count", "detail")] + [(x.item, x.count, x.detail) for x in result.report]
     )
-    _write_all_atomically(
-        [
-            (Path(fasta_out), fasta_text),
-            (Path(taxonomy_out), taxonomy_text),
-            (Path(report_out), report_text),
-        ]
-    )
+    outputs = [
+        (Path(fasta_out), fasta_text),
+        (Path(taxonomy_out), taxonomy_text),
+        (Path(report_out), report_text),
+    ]
+    if japan_out is not None:
+        rows = [("species", "common_name"), *result.japan_species.items()]
+        outputs.append((Path(japan_out), _tsv_text(rows)))
+    _write_all_atomically(outputs)
 
 
 def database_checksum(*paths: str | os.PathLike[str] | None) -> str:

@@ -33,19 +33,22 @@ MIN_IDENTITY = 85.0
 
 def nearest_identities(
     queries: Iterable[tuple[str, str]],
-    db_fasta: str | os.PathLike,
+    db_fasta: str | os.PathLike | None,
     threads: int = 1,
     max_hits: int = MAX_HITS,
+    max_rejects: int = 256,
 ) -> pd.DataFrame:
     """Hits (query, target, identity) of the records ``queries`` (ref_id, sequence)
-    against the database, a record's hit to itself left out."""
+    against the database (``None``: against the queries themselves), a record's hit to
+    itself left out."""
     vsearch = find_tool("vsearch")
     with tempfile.TemporaryDirectory(prefix="riverfish-refstats-") as tmp:
         qfa, out = Path(tmp) / "q.fasta", Path(tmp) / "hits.tsv"
         write_fasta(queries, qfa)
-        cmd = [vsearch, "--usearch_global", str(qfa), "--db", str(db_fasta)]
+        db = qfa if db_fasta is None else db_fasta
+        cmd = [vsearch, "--usearch_global", str(qfa), "--db", str(db)]
         cmd += ["--id", str(MIN_IDENTITY / 100), "--strand", "plus"]
-        cmd += ["--maxaccepts", str(max_hits + 1), "--maxrejects", "256"]
+        cmd += ["--maxaccepts", str(max_hits + 1), "--maxrejects", str(max_rejects)]
         cmd += ["--userfields", "query+target+id", "--userout", str(out)]
         cmd += ["--threads", str(threads), "--quiet", "--no_progress"]
         run_tool(cmd, "vsearch --usearch_global (reference against itself)")

@@ -416,7 +416,14 @@ def load_reference(
     """The records of the reference database as the workflow builds it."""
     from riverfish import refdb
 
-    return refdb.build_database(fasta, lineage, family_table_path=family_table).records
+    curated = Path(__file__).resolve().parents[2] / "reference_db"
+    return refdb.build_database(
+        fasta,
+        lineage,
+        family_table_path=family_table,
+        name_fixes_path=curated / "name_fixes.tsv",
+        family_orders_path=curated / "family_orders.tsv",
+    ).records
 
 
 def choose_haplotypes(

@@ -8,6 +8,9 @@ rule classify:
         asvs=expand(f"{OUT}/campaigns/{{campaign}}/asvs.fasta", campaign=CAMPAIGNS),
         db=rules.reference_db.output.fasta,
         taxonomy=rules.reference_db.output.taxonomy,
+        odd=rules.reference_db.output.odd,
+        japan=rules.reference_db.output.japan,
+        species_list=SPECIES_LISTS.get("species_list", []),
     output:
         taxonomy=report(
             f"{OUT}/taxonomy/asv_taxonomy.tsv",
@@ -15,6 +18,7 @@ rule classify:
             category="Taxonomy",
         ),
         hits=f"{OUT}/taxonomy/asv_hits.tsv",
+        outside=f"{OUT}/taxonomy/outside_species_list.tsv",
     log:
         f"{OUT}/logs/classify.log",
     benchmark:
@@ -31,5 +35,8 @@ rule classify:
         margin=config["classify"]["margin"],
         thresholds=config["classify"]["thresholds"],
         new_haplotypes=config["classify"]["new_haplotypes"],
+        odd_records=config["classify"]["odd_records"],
+        odd_within_genus=config["classify"]["odd_records_within_genus"],
+        species_list=config["classify"]["species_list"],
     script:
         "../scripts/classify.py"

@@ -70,7 +70,14 @@ def reference_inputs():
     """The reference database's input files (absolute), by role; optional ones if given."""
     ref = config["reference"]
     files = {}
-    for key in ("fasta", "lineage", "family_table", "common_names"):
+    for key in (
+        "fasta",
+        "lineage",
+        "family_table",
+        "common_names",
+        "name_fixes",
+        "family_orders",
+    ):
         value = ref.get(key, "")
         if not value:
             if key in ("fasta", "lineage"):
@@ -87,6 +94,37 @@ def reference_inputs():
             )
         files[key] = str(path)
     return files
+
+
+def species_list_files():
+    """The classification's species list (a TSV, or none for "japan" and "") and the
+    basins' lists, as absolute paths, checked to exist."""
+    cls = config["classify"]
+    out = {}
+    entries = [("species_list", cls["species_list"])]
+    entries += [
+        (f"basin_species_lists.{b}", p) for b, p in cls["basin_species_lists"].items()
+    ]
+    unknown = [b for b in cls["basin_species_lists"] if b not in BASINS]
+    if unknown:
+        raise WorkflowError(
+            f"config: classify.basin_species_lists names basins without samples: "
+            f"{', '.join(unknown)}; the basins are {', '.join(BASINS)}"
+        )
+    for key, value in entries:
+        if value in ("", "japan") and key == "species_list":
+            continue
+        path = sheets.resolve_path(value, ROOT)
+        if not path.is_file():
+            raise WorkflowError(
+                f"config: classify.{key} = {value!r}: file not found ({path}); give a TSV "
+                "with a column 'species' (paths relative to the project root or absolute)"
+            )
+        out[key] = str(path)
+    return out
+
+
+SPECIES_LISTS = species_list_files()
 
 
 # The built database lives in a folder named by the checksum of its inputs, so a changed

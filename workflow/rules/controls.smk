@@ -25,6 +25,7 @@ rule detections:
         samples=rules.sample_table.output[0],
         counts=rules.all_asvs.output.counts,
         taxonomy=rules.classify.output.taxonomy,
+        basin_lists=[v for k, v in SPECIES_LISTS.items() if k != "species_list"],
         tracking=expand(
             f"{OUT}/campaigns/{{campaign}}/read_tracking.tsv", campaign=CAMPAIGNS
         ),
@@ -44,6 +45,7 @@ rule detections:
             category="Controls",
         ),
         positive=f"{OUT}/controls/positive_controls.tsv",
+        outside=f"{OUT}/tables/outside_basin_lists.tsv",
         warnings=report(
             f"{OUT}/controls/warnings.tsv",
             caption="../report/warnings.rst",
@@ -69,5 +71,10 @@ rule detections:
         min_reads=config["detection"]["min_reads"],
         min_fraction=config["detection"]["min_fraction"],
         min_replicates=config["detection"]["min_replicates"],
+        basin_lists={
+            k.split(".", 1)[1]: v
+            for k, v in SPECIES_LISTS.items()
+            if k != "species_list"
+        },
     script:
         "../scripts/detections.py"

@@ -14,12 +14,24 @@ rule reference_db:
             caption="../report/reference.rst",
             category="Reference database",
         ),
+        odd=report(
+            f"{REFDB}/odd_records.tsv",
+            caption="../report/odd_records.rst",
+            category="Reference database",
+        ),
+        japan=f"{REFDB}/species_japan.tsv",
+        names=report(
+            f"{REFDB}/name_review.tsv",
+            caption="../report/name_review.rst",
+            category="Reference database",
+        ),
     log:
         f"{OUT}/logs/reference_db.log",
     benchmark:
         f"{OUT}/benchmarks/reference_db.tsv"
     conda:
         "../envs/python.yaml"
+    threads: 2
     resources:
         mem_mb=1000,
         runtime=15,

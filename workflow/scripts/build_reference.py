@@ -1,8 +1,10 @@
-"""Snakemake adapter: build the classifier-ready reference database and its build report."""
+"""Snakemake adapter: build the classifier-ready reference database, review it (odd
+records, names of different genera with the same sequence) and write the build report."""
 
 import sys
 
-from riverfish import refdb
+from riverfish import refdb, refreview
+from riverfish.tables import write_tsv
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 
@@ -14,6 +16,16 @@ with open(sm.log[0], "w") as log:
         family_table_path=sm.input.get("family_table"),
         common_names_path=sm.input.get("common_names"),
         common_names_encoding=sm.params.encoding,
+        name_fixes_path=sm.input.get("name_fixes"),
+        family_orders_path=sm.input.get("family_orders"),
     )
-    refdb.write_database(result, sm.output.fasta, sm.output.taxonomy, sm.output.report)
-    log.write(open(sm.output.report).read())
+    hits = refreview.self_hits(result.records, threads=sm.threads)
+    odd = refreview.odd_records(hits, result.records, threads=sm.threads)
+    names = refreview.cross_genus_names(hits, result.records)
+    result.report.extend(refreview.report_lines(odd, names))
+    write_tsv(odd.round(2), sm.output.odd)
+    write_tsv(names.round(2), sm.output.names)
+    refdb.write_database(
+        result, sm.output.fasta, sm.output.taxonomy, sm.output.report, sm.output.japan
+    )
+    log.write(open(sm.output.report, encoding="utf-8").read())

@@ -3,7 +3,7 @@ ASVs below the species threshold named their species where the new-haplotype rul
 
 import sys
 
-from riverfish import hitcache, refstats
+from riverfish import hitcache, refstats, specieslist
 from riverfish.asvs import read_fasta, union_of_campaigns
 from riverfish.classify import NewHaplotypeRule, assign_taxa, new_haplotype_references
 from riverfish.tables import read_tsv, write_tsv
@@ -28,9 +28,35 @@ with open(sm.log[0], "w") as log:
         near = refstats.nearest_identities(seqs, sm.input.db, threads=sm.threads)
         congeners = refstats.congener_identity(near, refs.fillna(""))
         log.write(f"{len(records)} reference(s) of possible new haplotypes searched\n")
-    taxa = assign_taxa([a for a, _ in asvs], hits, refs, thresholds, margin, rule, congeners)
+    odd = frozenset(read_tsv(sm.input.odd, dtype=str)["ref_id"])
+    taxa = assign_taxa(
+        [a for a, _ in asvs],
+        hits,
+        refs,
+        thresholds,
+        margin,
+        rule,
+        congeners,
+        odd_records=odd,
+        max_odd_set_aside=sm.params.odd_records,
+        odd_within_genus=sm.params.odd_within_genus,
+    )
+    choice = sm.params.species_list
+    if choice == specieslist.JAPAN:
+        allowed = set(read_tsv(sm.input.japan, dtype=str)["species"])
+        label = "Japan, from the names table"
+    elif choice:
+        allowed, label = specieslist.read_species_list(sm.input.species_list), choice
+    if choice:
+        taxa, outside = specieslist.apply_list(taxa, allowed, label)
+    else:
+        outside = specieslist.apply_list(taxa.iloc[:0], set(), "")[1]
+    log.write(f"{len(outside)} species call(s) outside the species list named at genus\n")
     write_tsv(hits, sm.output.hits)
+    write_tsv(outside, sm.output.outside)
     write_tsv(taxa, sm.output.taxonomy)
     log.write(taxa["rank"].value_counts().to_string() + "\n")
     new = taxa[taxa["basis"].str.startswith("new haplotype")]
     log.write(f"{len(new)} ASV(s) named their species as new haplotypes\n")
+    aside = taxa[taxa["basis"].str.contains("odd record", regex=False)]
+    log.write(f"{len(aside)} ASV(s) with an odd reference record set aside\n")

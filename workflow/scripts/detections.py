@@ -4,7 +4,7 @@ import sys
 
 import pandas as pd
 
-from riverfish import controls
+from riverfish import controls, specieslist
 from riverfish.tables import read_tsv, write_tsv
 from riverfish.tracking import with_after_controls
 
@@ -21,9 +21,29 @@ with open(sm.log[0], "w") as log:
     corrected, removed = controls.subtract_controls(counts, samples, rule=p.rule)
     warnings = controls.control_warnings(counts, samples)
     positive = controls.positive_controls(counts, samples, taxonomy)
-    per_sample = controls.sample_detections(
-        corrected, taxonomy, samples, min_reads=p.min_reads, min_fraction=p.min_fraction
+    # a basin's own species list: its species detections outside it are named at genus
+    parts, outside = [], []
+    for basin, group in samples.groupby("basin", sort=False, dropna=False):
+        tax = taxonomy
+        if basin in p.basin_lists:
+            allowed = specieslist.read_species_list(p.basin_lists[basin])
+            tax, review = specieslist.apply_list(taxonomy, allowed, f"basin {basin}")
+            present = corrected.loc[corrected["sample"].isin(group["sample"]), "asv_id"]
+            outside.append(review[review["asv_id"].isin(set(present))].assign(basin=basin))
+        parts.append(
+            controls.sample_detections(
+                corrected.loc[corrected["sample"].isin(group["sample"])],
+                tax,
+                group,
+                min_reads=p.min_reads,
+                min_fraction=p.min_fraction,
+            )
+        )
+    per_sample = pd.concat(parts, ignore_index=True).sort_values(
+        ["campaign", "basin", "site", "replicate", "sample", "taxon"], ignore_index=True
     )
+    outside_columns = ["basin", *specieslist.REVIEW_COLUMNS]
+    outside = pd.concat(outside) if outside else pd.DataFrame(columns=outside_columns)
     unassigned = controls.unassigned_reads(corrected, taxonomy, samples)
     support = controls.replicate_support(per_sample, samples, min_replicates=p.min_replicates)
     detections = controls.detections_table(per_sample, support, campaigns=list(p.campaigns))
@@ -38,6 +58,7 @@ with open(sm.log[0], "w") as log:
     write_tsv(support, sm.output.site_detections)
     write_tsv(with_after_controls(tracking, corrected, samples), sm.output.tracking)
     write_tsv(detections, sm.output.detections)
+    write_tsv(outside[outside_columns], sm.output.outside)
     for w in warnings:
         log.write(f"warning: {w}\n")
     log.write(f"{len(detections)} detections (sample x taxon) after all filters\n")
