@@ -1,8 +1,9 @@
 """Review of a built reference database: records at odds with their own species, and
 names of different genera that carry (nearly) the same sequence.
 
-Every kept record is searched against the database once (vsearch, the 16 best hits at
->= 85 % identity; about 3 s for the MiFish database on 2 cores). From those hits:
+Every distinct sequence of the database is searched against the others once (vsearch,
+the 4 best hits at >= 85 % identity; records sharing a sequence share its hits; 1.7 s for
+the MiFish database on 2 cores, a fallback search included). From those hits:
 
 - **odd records** (:func:`odd_records`): a record farther than ``max_conspecific`` from
   every other record of its species while clearly closer to another species. In the
@@ -33,8 +34,9 @@ MAX_CONSPECIFIC = 97.0
 MIN_MARGIN = 2.0
 #: names of two genera whose records are at least this identical (%) are listed
 MIN_IDENTITY = 99.5
-#: hits kept per record in the search
-MAX_HITS = 16
+#: hits kept per record in the search: an odd record's nearest records are of other
+#: species, so a few suffice (its conspecific identity is searched on its own if need be)
+MAX_HITS = 4
 
 #: the build-report items of the review (after those of :data:`riverfish.refdb.REPORT_ITEMS`)
 REPORT_ITEMS = {
@@ -83,14 +85,40 @@ def _table(records: Sequence[RefRecord]) -> pd.DataFrame:
 
 
 def self_hits(records: Sequence[RefRecord], threads: int = 1) -> pd.DataFrame:
-    """Hits (query, target, identity) of every record against all the others."""
-    return nearest_identities(
-        ((r.ref_id, r.sequence) for r in records),
+    """Hits (query, target, identity) of every record against all the others.
+
+    Records that share a sequence (a third of the MiFish database's records) are searched
+    once: the distinct sequences are searched against each other, and their hits, and an
+    identity of 100 % between records of one sequence, are given to every record."""
+    seq_id: dict[str, str] = {}
+    for r in records:
+        seq_id.setdefault(r.sequence, f"u{len(seq_id)}")
+    members = pd.DataFrame(
+        {"u": [seq_id[r.sequence] for r in records], "ref_id": [r.ref_id for r in records]}
+    )
+    unique = nearest_identities(
+        ((u, seq) for seq, u in seq_id.items()),
         None,
         threads=threads,
         max_hits=MAX_HITS,
         max_rejects=2 * MAX_HITS,
     )
+    pairs = unique.merge(members.rename(columns={"u": "query", "ref_id": "q"}), on="query")
+    pairs = pairs.merge(members.rename(columns={"u": "target", "ref_id": "t"}), on="target")
+    same = members.merge(members, on="u", suffixes=("_q", "_t"))
+    same = same[same["ref_id_q"] != same["ref_id_t"]]
+    hits = pd.concat(
+        [
+            pd.DataFrame(
+                {"query": pairs["q"], "target": pairs["t"], "identity": pairs["identity"]}
+            ),
+            pd.DataFrame(
+                {"query": same["ref_id_q"], "target": same["ref_id_t"], "identity": 100.0}
+            ),
+        ],
+        ignore_index=True,
+    )
+    return hits.reset_index(drop=True)
 
 
 def _joined(hits: pd.DataFrame, records: Sequence[RefRecord]) -> pd.DataFrame:
@@ -109,7 +137,10 @@ def _conspecific_hits(ids: set[str], records: Sequence[RefRecord], threads: int)
     with tempfile.TemporaryDirectory(prefix="riverfish-review-") as tmp:
         db = Path(tmp) / "own.fasta"
         write_fasta(own, db)
-        return nearest_identities(queries, db, threads=threads, max_hits=len(own))
+        # the database holds only the species of these records: the 64 best hits hold the
+        # nearest conspecific record unless more than 64 records of other species are
+        # closer (no tie group of the MiFish database is that large)
+        return nearest_identities(queries, db, threads=threads, max_hits=64, max_rejects=64)
 
 
 def odd_records(
@@ -125,7 +156,7 @@ def odd_records(
     conspecific record are searched against their species' records on their own."""
     tax = _table(records)
     n_of = tax[tax["species"] != ""].groupby("species").size()
-    h = _joined(hits, records)
+    h = hits if "genus_t" in hits else _joined(hits, records)
     h = h[h["species"] != ""]
     found = set(h.loc[h["species"] == h["species_t"], "query"])
     several = set(tax.index[tax["species"].map(n_of).fillna(0) >= 2])
@@ -142,20 +173,23 @@ def odd_records(
     )
     best_same = same.drop_duplicates("query").set_index("query")
     best_other = other.drop_duplicates("query").set_index("query")
+    t = tax[(tax["species"] != "") & tax.index.isin(several) & tax.index.isin(best_other.index)]
+    o = best_other.loc[t.index]
+    c_id = best_same["identity"].reindex(t.index)
+    c_ref = best_same["target"].reindex(t.index)
+    far = c_id.isna() | (c_id < max_conspecific)
+    closer = o["identity"] >= c_id.fillna(0.0) + min_margin
+    keep = far & closer
+    t, o, c_id, c_ref = t[keep], o[keep], c_id[keep], c_ref[keep]
+    other_name = o["species_t"].where(o["species_t"] != "", o["label_t"])
     rows = []
-    for ref_id, rec in tax.iterrows():
-        if not rec["species"] or n_of.get(rec["species"], 0) < 2 or ref_id not in best_other.index:
-            continue
-        o = best_other.loc[ref_id]
-        c = best_same.loc[ref_id] if ref_id in best_same.index else None
-        c_id = float(c["identity"]) if c is not None else float("nan")
-        far = c is None or c_id < max_conspecific
-        if not far or float(o["identity"]) < (0.0 if c is None else c_id) + min_margin:
-            continue
+    for ref_id in t.index:
+        rec, hit = t.loc[ref_id], o.loc[ref_id]
+        cid = float(c_id[ref_id])
         own = (
-            f"{c_id:.1f} % to the nearest other {rec['species']} record ({c['target']})"
-            if c is not None
-            else f"no other {rec['species']} record within 85 %"
+            f"no other {rec['species']} record within 85 %"
+            if pd.isna(c_id[ref_id])
+            else f"{cid:.1f} % to the nearest other {rec['species']} record ({c_ref[ref_id]})"
         )
         rows.append(
             {
@@ -164,15 +198,15 @@ def odd_records(
                 "species": rec["species"],
                 "genus": rec["genus"],
                 "family": rec["family"],
-                "conspecific_identity": c_id,
-                "nearest_conspecific": "" if c is None else c["target"],
-                "other_identity": float(o["identity"]),
-                "nearest_other": o["target"],
-                "other_species": o["species_t"] or o["label_t"],
-                "other_genus": o["genus_t"],
-                "other_family": o["family_t"],
-                "evidence": f"{own}; {float(o['identity']):.1f} % to "
-                f"{o['species_t'] or o['label_t']} ({o['target']}, {o['family_t']})",
+                "conspecific_identity": cid,
+                "nearest_conspecific": "" if pd.isna(c_ref[ref_id]) else c_ref[ref_id],
+                "other_identity": float(hit["identity"]),
+                "nearest_other": hit["target"],
+                "other_species": other_name[ref_id],
+                "other_genus": hit["genus_t"],
+                "other_family": hit["family_t"],
+                "evidence": f"{own}; {float(hit['identity']):.1f} % to {other_name[ref_id]} "
+                f"({hit['target']}, {hit['family_t']})",
             }
         )
     return pd.DataFrame(rows, columns=ODD_COLUMNS)
@@ -184,8 +218,9 @@ def cross_genus_names(
     """Pairs of names (species, or the label of genus-only records) of different genera
     whose records are at least ``min_identity`` identical: candidate synonyms or
     misidentifications, most similar first."""
-    h = _joined(hits, records)
-    h = h[(h["genus"] != h["genus_t"]) & (h["identity"] >= min_identity)].copy()
+    close = hits[hits["identity"] >= min_identity]
+    h = close if "genus_t" in close else _joined(close, records)
+    h = h[h["genus"] != h["genus_t"]].copy()
     if h.empty:
         return pd.DataFrame(columns=NAME_COLUMNS)
     h["a"] = h["species"].where(h["species"] != "", h["label"])
@@ -202,6 +237,12 @@ def cross_genus_names(
     out["identical"] = out["max_identity"] >= 100.0
     out = out.sort_values(["max_identity", "name_a", "name_b"], ascending=[False, True, True])
     return out[NAME_COLUMNS].reset_index(drop=True)
+
+
+def review(records: Sequence[RefRecord], threads: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(odd records, names to review) of a built database, from one search."""
+    hits = _joined(self_hits(records, threads), records)
+    return odd_records(hits, records, threads=threads), cross_genus_names(hits, records)
 
 
 def report_lines(odd: pd.DataFrame, names: pd.DataFrame, limit: int = 10) -> list[ReportLine]:

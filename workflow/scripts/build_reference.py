@@ -19,9 +19,7 @@ with open(sm.log[0], "w") as log:
         name_fixes_path=sm.input.get("name_fixes"),
         family_orders_path=sm.input.get("family_orders"),
     )
-    hits = refreview.self_hits(result.records, threads=sm.threads)
-    odd = refreview.odd_records(hits, result.records, threads=sm.threads)
-    names = refreview.cross_genus_names(hits, result.records)
+    odd, names = refreview.review(result.records, threads=sm.threads)
     result.report.extend(refreview.report_lines(odd, names))
     write_tsv(odd.round(2), sm.output.odd)
     write_tsv(names.round(2), sm.output.names)
