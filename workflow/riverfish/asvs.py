@@ -214,8 +214,8 @@ def denoise_campaign(
         # Reads identical to an ASV are counted directly; only the others (reads with
         # errors) are aligned to the ASVs.
         seq_to_asv = {seq: md5seq(seq) for seq in asv_seqs}
-        everything: Counter = Counter()
-        for counts in to_count:
+        everything = pooled.copy()  # the reads that made the ASVs, and those over the limit
+        for counts in noisy.values():
             everything.update(counts)
         rest = sorted(
             ((s, n) for s, n in everything.items() if s not in seq_to_asv),

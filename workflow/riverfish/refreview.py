@@ -26,7 +26,7 @@ import pandas as pd
 
 from riverfish.asvs import write_fasta
 from riverfish.refdb import RefRecord, ReportLine
-from riverfish.refstats import nearest_identities
+from riverfish.refstats import nearest_identities, with_taxa
 
 #: a record farther than this (%) from every other record of its species ...
 MAX_CONSPECIFIC = 97.0
@@ -122,9 +122,7 @@ def self_hits(records: Sequence[RefRecord], threads: int = 1) -> pd.DataFrame:
 
 
 def _joined(hits: pd.DataFrame, records: Sequence[RefRecord]) -> pd.DataFrame:
-    tax = _table(records)
-    h = hits.join(tax, on="query").join(tax.add_suffix("_t"), on="target")
-    return h.dropna(subset=["genus", "genus_t"])
+    return with_taxa(hits, _table(records))
 
 
 def _conspecific_hits(ids: set[str], records: Sequence[RefRecord], threads: int) -> pd.DataFrame:

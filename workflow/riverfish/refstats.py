@@ -58,11 +58,18 @@ def nearest_identities(
     return hits[hits["query"] != hits["target"]].reset_index(drop=True)
 
 
+def with_taxa(hits: pd.DataFrame, taxonomy: pd.DataFrame) -> pd.DataFrame:
+    """``hits`` (query, target, ...) with the taxonomy (indexed by ref_id) of the query and,
+    suffixed ``_t``, of the target; hits of records not in the taxonomy left out."""
+    h = hits.join(taxonomy, on="query").join(taxonomy.add_suffix("_t"), on="target")
+    return h.dropna(subset=["genus", "genus_t"])
+
+
 def congener_identity(hits: pd.DataFrame, taxonomy: pd.DataFrame) -> dict[str, float]:
     """ref_id -> the highest identity of that record (a query of ``hits``) to a record of
     another species of the same genus; records without such a hit are left out."""
     tax = taxonomy.set_index("ref_id")[["species", "genus"]]
-    h = hits.join(tax, on="query").join(tax, on="target", rsuffix="_t")
+    h = with_taxa(hits, tax)
     h = h[(h["species"] != "") & (h["species_t"] != "") & (h["species"] != h["species_t"])]
     h = h[h["genus"] == h["genus_t"]]
     return {str(k): float(v) for k, v in h.groupby("query")["identity"].max().items()}
@@ -74,7 +81,7 @@ def species_table(hits: pd.DataFrame, taxonomy: pd.DataFrame) -> pd.DataFrame:
     and the highest identity to a record of another species of the same genus
     (``congener_max``, NaN without a congener within reach)."""
     tax = taxonomy.set_index("ref_id")[["species", "genus"]]
-    h = hits.join(tax, on="query").join(tax, on="target", rsuffix="_t")
+    h = with_taxa(hits, tax)
     h = h[(h["species"] != "") & (h["species_t"] != "")]
     same = h[h["species"] == h["species_t"]]
     congener = h[(h["species"] != h["species_t"]) & (h["genus"] == h["genus_t"])]
