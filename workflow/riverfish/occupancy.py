@@ -131,76 +131,272 @@ def _reduced(data: Data) -> bool:
     return data.max_replicates <= 1
 
 
-def _negative(x: np.ndarray, data: Data, fixed: dict[int, float]) -> float:
-    full = _full(x, fixed, 2 if _reduced(data) else 3)
-    psi, theta = expit(full[0]), expit(full[1])
-    p = expit(full[2]) if len(full) > 2 else 1.0
-    return -loglik(data, psi, theta, p)
+def _detection_terms(n: np.ndarray, s: np.ndarray, theta: float, p: float):
+    """Per site: log-likelihood of the detections given the site is occupied (``log L``)
+    and the probability of no detection there given it is occupied (``P0``)."""
+    with np.errstate(divide="ignore"):
+        miss = (1.0 - theta) + theta * (1.0 - p) ** n
+        per_sample = np.where(s > 0, theta * p**s * (1.0 - p) ** (n - s), miss)
+        log_l = np.sum(np.log(np.maximum(per_sample, 1e-300)), axis=-1)
+    return log_l, np.prod(miss, axis=-1)
 
 
-def _full(x: np.ndarray, fixed: dict[int, float], k: int) -> np.ndarray:
-    out, free = np.empty(k), iter(x)
-    for i in range(k):
-        out[i] = fixed[i] if i in fixed else next(free)
-    return out
+def _psi_given(data: Data, theta: float, p: float) -> tuple[float, float]:
+    """The psi that maximises the likelihood for fixed theta and p, and that maximum.
+
+    With D sites with a detection and, at the others, q_i the chance that an occupied site
+    gives one, the log-likelihood D log(psi) + sum log(1 - psi q_i) (+ terms free of psi)
+    is concave: psi = 1 where its slope at 1 is not negative, else the root of the slope
+    (closed form when every undetected site has the same q)."""
+    log_l, p0 = _detection_terms(data.n, data.s, theta, p)
+    detected = np.any(data.s > 0, axis=1)
+    d = int(detected.sum())
+    q = 1.0 - p0[~detected]
+    q = q[q > 0]
+    if d == 0:
+        psi = 0.0
+    elif np.sum(q / np.maximum(1.0 - q, 1e-300)) <= d:
+        psi = 1.0
+    elif np.ptp(q) < 1e-12:
+        psi = min(1.0, d / (q[0] * (d + q.size)))
+    else:
+        psi = optimize.brentq(
+            lambda v: d / v - np.sum(q / (1.0 - v * q)), 1e-12, 1.0 - 1e-12, xtol=1e-12
+        )
+    with np.errstate(divide="ignore"):
+        value = d * math.log(psi) if d else 0.0
+        value += float(np.sum(log_l[detected])) + float(np.sum(np.log1p(-psi * q)))
+    return float(psi), value
 
 
-def _maximise(
-    data: Data, fixed: dict[int, float], starts: list[np.ndarray]
-) -> tuple[np.ndarray, float]:
-    best_x, best = None, math.inf
-    bounds = [(-_BOUND, _BOUND)] * len(starts[0])
-    for x0 in starts:
-        if len(x0) == 0:
-            value = _negative(np.array([]), data, fixed)
-            if value < best:
-                best_x, best = np.array([]), value
-            continue
-        res = optimize.minimize(_negative, x0, args=(data, fixed), method="L-BFGS-B", bounds=bounds)
-        if res.fun < best:
-            best_x, best = res.x, float(res.fun)
-    return best_x, best
+def _scalar_min(f, lo: float = -_BOUND, hi: float = _BOUND, grid: int = 14) -> tuple[float, float]:
+    """Minimum of a function of one logit-scale value: the best point of a coarse grid,
+    then bounded Brent search between its neighbours (a profile can be flat, or have a
+    second local optimum a single search would miss)."""
+    xs = np.linspace(lo, hi, grid)
+    values = [f(x) for x in xs]
+    k = int(np.argmin(values))
+    a, b = xs[max(k - 1, 0)], xs[min(k + 1, grid - 1)]
+    res = optimize.minimize_scalar(f, bounds=(a, b), method="bounded", options={"xatol": 1e-5})
+    if res.fun <= values[k]:
+        return float(res.x), float(res.fun)
+    return float(xs[k]), float(values[k])
+
+
+def _interval(drop, estimate: float, name: str, notes: dict[str, str]) -> tuple[float, float]:
+    """Profile interval on the probability scale: where ``drop`` (twice the log-likelihood
+    fall less the chi-square quantile) crosses 0 on either side of the logit-scale
+    ``estimate``; a side that never crosses reaches the boundary, and ``notes`` says so."""
+    ends = []
+    for direction in (-1.0, 1.0):
+        edge = direction * _BOUND
+        if drop(edge) < 0:
+            ends.append(expit(edge))
+            notes[name] = "interval reaches the boundary"
+        elif (edge - estimate) * direction <= 0:
+            ends.append(expit(edge))
+        else:
+            ends.append(expit(optimize.brentq(drop, estimate, edge, xtol=1e-4)))
+    if abs(estimate) >= _BOUND - 1.0:
+        side = "1" if estimate > 0 else "0"
+        notes[name] = f"estimate at the boundary ({name} -> {side}); interval reaches it"
+    return float(ends[0]), float(ends[1])
+
+
+@dataclass
+class _Detection:
+    """theta and p fitted with every taxon's psi profiled out: logit-scale estimates, the
+    minimised negative log-likelihood and the function behind it."""
+
+    x: list[float]
+    nll: float
+    concentrated: object
+    reduced: bool
+
+
+def _fit_detection(taxa: list[Data]) -> _Detection:
+    """theta and p common to ``taxa`` (one taxon: its own), each taxon at its best psi."""
+    reduced = all(_reduced(d) for d in taxa)
+
+    def concentrated(tx: float, px: float | None = None) -> float:
+        theta, p = expit(tx), 1.0 if px is None else expit(px)
+        return -sum(_psi_given(d, theta, p)[1] for d in taxa)
+
+    if reduced:
+        tx, nll = _scalar_min(concentrated)
+        return _Detection([tx], nll, concentrated, True)
+    best = min(
+        (
+            optimize.minimize(
+                lambda v: concentrated(v[0], v[1]),
+                np.array(x0),
+                method="L-BFGS-B",
+                bounds=[(-_BOUND, _BOUND)] * 2,
+            )
+            for x0 in ([0.0, 1.0], [2.0, 2.0], [-1.0, 0.0], [1.0, -1.0])
+        ),
+        key=lambda r: r.fun,
+    )
+    return _Detection(list(best.x), float(best.fun), concentrated, False)
+
+
+def _detection_intervals(det: _Detection, crit: float, notes: dict) -> dict:
+    """Profile intervals of theta (and p) from the concentrated likelihood."""
+    conc, x = det.concentrated, det.x
+
+    def profile(name: str, value: float) -> float:
+        if det.reduced:
+            return conc(value)
+        if name == "theta":
+            return min(_scalar_min(lambda v: conc(value, v))[1], conc(value, x[1]))
+        return min(_scalar_min(lambda v: conc(v, value))[1], conc(x[0], value))
+
+    names = ("theta",) if det.reduced else ("theta", "p")
+    return {
+        name: _interval(
+            lambda v, name=name: 2.0 * (profile(name, v) - det.nll) - crit, x[i], name, notes
+        )
+        for i, name in enumerate(names)
+    }
+
+
+def _estimates(det: _Detection) -> dict[str, float]:
+    return {
+        "theta": float(expit(det.x[0])),
+        "p": math.nan if det.reduced else float(expit(det.x[1])),
+    }
+
+
+NOTE_REDUCED = "one PCR replicate per sample: p not estimable (theta = theta x p)"
 
 
 def fit(data: Data, level: float = 0.95, intervals: bool = True) -> Fit:
     """Maximum-likelihood fit with profile-likelihood intervals (probability scale; none
-    when ``intervals`` is false)."""
+    when ``intervals`` is false).
+
+    psi is profiled out exactly (:func:`_psi_given`), so the estimates of theta and p and
+    their profiles are searches over one or two values; the profile of psi re-fits theta
+    (and p) at each value of psi."""
     if data.n.size == 0 or data.n.sum() == 0:
         raise InputError("no detection data: every site has no replicate")
     crit = float(stats.chi2.ppf(level, df=1))
-    k = 2 if _reduced(data) else 3
-    grid = [np.array(v) for v in ([0.5, 0.0, 1.0], [2.0, -1.0, 2.0], [-1.0, 1.0, 0.0])]
-    starts = [g[:k] for g in grid]
-    x, nll = _maximise(data, {}, starts)
-    names = PARAMETERS[:k]
-    estimates = {n: float(expit(v)) for n, v in zip(names, x, strict=True)}
-    bounds, notes = {}, {}
-    for i, name in enumerate(names if intervals else ()):
+    det = _fit_detection([data])
+    estimates = _estimates(det)
+    p_one = 1.0 if det.reduced else estimates["p"]
+    psi = _psi_given(data, estimates["theta"], p_one)[0]
+    estimates["psi"] = psi
+    notes: dict[str, str] = {"p": NOTE_REDUCED} if det.reduced else {}
+    bounds: dict[str, tuple[float, float]] = {}
+    if intervals:
 
-        def drop(value, i=i):
-            # from the maximum, and from the middle of the space: where psi sits on its
-            # boundary (few sites) the warm start alone can stop short of the profile
-            starts_i = [np.delete(x, i), np.delete(starts[0], i)]
-            _, prof = _maximise(data, {i: value}, starts_i)
-            return 2.0 * (prof - nll) - crit
+        def psi_profile(value: float) -> float:
+            psi_v = float(expit(value))
 
-        ends = []
-        for direction in (-1.0, 1.0):
-            edge = direction * _BOUND
-            if drop(edge) < 0:
-                ends.append(expit(edge))
-                notes[name] = "interval reaches the boundary"
-                continue
-            root = optimize.brentq(drop, x[i], edge, xtol=1e-4)
-            ends.append(expit(root))
-        bounds[name] = (float(ends[0]), float(ends[1]))
-        if abs(x[i]) >= _BOUND - 1.0:
-            side = "1" if x[i] > 0 else "0"
-            notes[name] = f"estimate at the boundary ({name} -> {side}); interval reaches it"
-    if k == 2:
-        estimates["p"] = math.nan
-        notes["p"] = "one PCR replicate per sample: p not estimable (theta = theta x p)"
-    return Fit(estimates, bounds, -nll, notes)
+            def others(v):
+                return -loglik(data, psi_v, expit(v[0]), 1.0 if det.reduced else expit(v[1]))
+
+            if det.reduced:
+                return _scalar_min(lambda v: others([v]))[1]
+            return min(
+                optimize.minimize(
+                    others, np.array(x0), method="L-BFGS-B", bounds=[(-_BOUND, _BOUND)] * 2
+                ).fun
+                for x0 in (det.x, [0.0, 1.0])
+            )
+
+        logit_psi = (
+            float(np.log(psi / (1.0 - psi))) if 0 < psi < 1 else math.copysign(_BOUND, psi - 0.5)
+        )
+        bounds["psi"] = _interval(
+            lambda v: 2.0 * (psi_profile(v) - det.nll) - crit,
+            float(np.clip(logit_psi, -_BOUND, _BOUND)),
+            "psi",
+            notes,
+        )
+        bounds.update(_detection_intervals(det, crit, notes))
+    return Fit(estimates, bounds, -det.nll, notes)
+
+
+# ---------------------------------------------------------------------------------------
+# many taxa on the same sites: detection shared across taxa, psi per taxon
+
+
+@dataclass(frozen=True)
+class Community:
+    """The detections of several taxa at the same sites and samples: ``n`` PCR replicates
+    run per site x sample (shared by every taxon), ``s`` positive ones per taxon x site x
+    sample."""
+
+    sites: list[str]
+    taxa: list[str]
+    n: np.ndarray
+    s: np.ndarray
+
+    def taxon(self, index: int) -> Data:
+        return Data(self.sites, self.n, self.s[index])
+
+
+def fit_shared(community: Community, level: float = 0.95) -> Fit:
+    """theta and p shared by the taxa of ``community`` (the psi of each taxon profiled out
+    exactly), by maximum likelihood with profile intervals. Each taxon's psi given these
+    values: :func:`psi_given_detection`."""
+    taxa = [community.taxon(k) for k in range(len(community.taxa))]
+    det = _fit_detection(taxa)
+    notes: dict[str, str] = {"p": NOTE_REDUCED} if det.reduced else {}
+    bounds = _detection_intervals(det, float(stats.chi2.ppf(level, df=1)), notes)
+    return Fit(_estimates(det), bounds, -det.nll, notes)
+
+
+def psi_given_detection(data: Data, theta: float, p: float, level: float = 0.95) -> Fit:
+    """psi of one taxon with theta and p fixed (e.g. shared across taxa), with its profile
+    interval given those values (their own uncertainty is not carried into it)."""
+    p = 1.0 if math.isnan(p) else p
+    crit = float(stats.chi2.ppf(level, df=1))
+    if not np.any(data.s > 0):
+        raise InputError("the taxon has no detection: psi is not estimable")
+    psi, top = _psi_given(data, theta, p)
+    ends, notes = [], {}
+    for edge in (1e-9, 1.0):
+        if 2.0 * (top - loglik(data, edge, theta, p)) < crit:
+            ends.append(edge if edge == 1.0 else 0.0)
+            notes["psi"] = "interval reaches the boundary"
+            continue
+        ends.append(
+            optimize.brentq(
+                lambda v: 2.0 * (top - loglik(data, v, theta, p)) - crit, psi, edge, xtol=1e-5
+            )
+        )
+    if psi >= 1.0 - 1e-6:
+        notes["psi"] = "estimate at the boundary (psi -> 1); interval reaches it"
+    return Fit({"psi": psi, "theta": theta, "p": p}, {"psi": (ends[0], ends[1])}, top, notes)
+
+
+def miss_probability(theta: float, p: float, replicates: np.ndarray) -> float:
+    """Probability that a taxon present at a site is detected in none of its water samples
+    (``replicates``: the PCR replicates of each sample)."""
+    p = 1.0 if math.isnan(p) else p
+    replicates = np.asarray(replicates, dtype=float)
+    return float(np.prod((1.0 - theta) + theta * (1.0 - p) ** replicates))
+
+
+def presence_if_undetected(psi: float, miss: float) -> float:
+    """Probability that a taxon is present at a site where it was not detected (Bayes: psi
+    times the chance to miss it, over that plus 1 - psi)."""
+    if psi <= 0:
+        return 0.0
+    return float(psi * miss / (psi * miss + 1.0 - psi))
+
+
+def samples_needed(per_sample: float, target: float = 0.95, most: int = 99) -> float:
+    """Field replicates (water samples) needed to detect a present taxon with probability
+    ``target``, given its detection probability in one sample; NaN when more than ``most``
+    or not estimable."""
+    if not per_sample > 0 or math.isnan(per_sample):
+        return math.nan
+    if per_sample >= 1.0:
+        return 1.0
+    need = math.ceil(math.log(1.0 - target) / math.log(1.0 - per_sample) - 1e-9)
+    return float(max(need, 1)) if need <= most else math.nan
 
 
 def simulate(
