@@ -144,10 +144,15 @@ def test_empty_samples_are_results(tmp_path):
     for z in (z1, z2):
         with gzip.open(z, "wt"):
             pass  # a valid gzip file holding no reads
-    c1 = write_sheet(tmp_path / "c1.tsv", [row("s1"), row("nothing", fq1=str(e1), fq2=str(e2))])
+    c1 = write_sheet(
+        tmp_path / "c1.tsv", [row("s1"), row("nothing", replicate=2, fq1=str(e1), fq2=str(e2))]
+    )
     c2 = write_sheet(
         tmp_path / "c2.tsv",
-        [row("empty1", fq1=str(e1), fq2=str(e2)), row("empty2", fq1=str(z1), fq2=str(z2))],
+        [
+            row("empty1", fq1=str(e1), fq2=str(e2)),
+            row("empty2", replicate=2, fq1=str(z1), fq2=str(z2)),
+        ],
     )
     run_workflow(tmp_path, example_config({"c1": str(c1), "c2": str(c2)}))
     tracking = pd.read_csv(tmp_path / "results" / "qc" / "read_tracking.tsv", sep="\t")

@@ -275,9 +275,10 @@ def test_metacharacters_crlf_lowercase_and_swapped_mates(tmp_path):
             fq2=str(m2),
             notes="$(rm -rf /) ; | &",
         ),
-        _row("crlf", fq1=str(crlf[0]), fq2=str(crlf[1])),
-        _row("lower", fq1=str(lc[0]), fq2=str(lc[1])),
-        _row("swapped", fq1=str(R2), fq2=str(R1)),
+        # other water samples of the same site (one water sample, one PCR: one row)
+        _row("crlf", replicate=2, fq1=str(crlf[0]), fq2=str(crlf[1])),
+        _row("lower", replicate=3, fq1=str(lc[0]), fq2=str(lc[1])),
+        _row("swapped", replicate=4, fq1=str(R2), fq2=str(R1)),
     ]
     sheet = write_sheet(tmp_path / "c1.tsv", rows)
     run_workflow(tmp_path, example_config({"c1": str(sheet)}))

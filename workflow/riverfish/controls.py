@@ -543,8 +543,9 @@ def replicate_support(
     sheet = normalise_samples(samples)
     keys = ["basin", "site", "campaign"]
     fields = sheet.loc[sheet["type"] == FIELD_SAMPLE]
-    totals = fields.groupby(keys, as_index=False)["sample"].nunique()
-    totals = totals.rename(columns={"sample": "total_replicates"})
+    # field replicates are water samples: PCR replicates of one (pcr_replicate) count once
+    totals = fields.groupby(keys, as_index=False)["replicate"].nunique()
+    totals = totals.rename(columns={"replicate": "total_replicates"})
 
     dets = sample_dets.copy()
     for col in ("sample", "basin", "site", "campaign", "taxon"):
@@ -556,8 +557,10 @@ def replicate_support(
             f"{', '.join(unknown[:10])}",
             hint="use the detections and the sample sheets of the same campaigns",
         )
+    if "replicate" not in dets.columns:
+        dets = dets.merge(fields[["sample", "replicate"]], on="sample", how="left")
     support = dets.groupby([*keys, "taxon"], as_index=False).agg(
-        positive_replicates=("sample", "nunique"), reads=("reads", "sum")
+        positive_replicates=("replicate", "nunique"), reads=("reads", "sum")
     )
     support = support.merge(totals, on=keys, how="left")
     support = support.merge(

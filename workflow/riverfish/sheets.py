@@ -29,6 +29,7 @@ SHEET_COLUMNS = (
     "site",
     "site_role",
     "replicate",
+    "pcr_replicate",
     "type",
     "fq1",
     "fq2",
@@ -259,4 +260,51 @@ def load_campaigns(
         )
     table = pd.DataFrame.from_records(records)
     table["replicate"] = table["replicate"].astype(int)
+    table["pcr_replicate"] = table["pcr_replicate"].astype(int)
+    problems = check_design(table)
+    if problems:
+        raise InputError(
+            f"{len(problems)} problem(s) in the sample sheets:\n  " + "\n  ".join(problems[:20])
+        )
     return table
+
+
+def check_design(table: pd.DataFrame) -> list[str]:
+    """Problems of the sampling design across the sheets: two libraries with the same
+    water sample and PCR replicate, several reference sites in a basin, an impacted site
+    without a reference site in its basin, a site marked both ways."""
+    problems = []
+    fields = table.loc[table["type"] == FIELD]
+    key = ["campaign", "basin", "site", "replicate", "pcr_replicate"]
+    for _, group in fields.loc[fields.duplicated(key, keep=False)].groupby(key, sort=False):
+        first, *rest = group.itertuples(index=False)
+        for row in rest:
+            problems.append(
+                f"{row.sheet}, line {row.line}: sample '{row.sample}' has the same site "
+                f"({row.site}), replicate ({row.replicate}) and pcr_replicate "
+                f"({row.pcr_replicate}) as '{first.sample}' at line {first.line}; number the "
+                "field replicates of a site 1, 2, ... and, for PCR replicates of one water "
+                "sample, set pcr_replicate 1, 2, ..."
+            )
+    roles = fields.loc[fields["site_role"] != "", ["basin", "site", "site_role"]].drop_duplicates()
+    refs = roles.loc[roles["site_role"] == "reference"].groupby("basin")["site"].unique()
+    for basin, sites in refs.items():
+        if len(sites) > 1:
+            problems.append(
+                f"basin '{basin}' has {len(sites)} reference sites ({', '.join(sites)}); mark "
+                "one unimpacted site per basin with site_role 'reference'"
+            )
+    impacted = roles.loc[roles["site_role"] == "impacted"]
+    for row in impacted.itertuples(index=False):
+        if row.basin not in refs:
+            problems.append(
+                f"site '{row.site}' of basin '{row.basin}' is marked impacted but the basin has "
+                "no reference site; mark its unimpacted site with site_role 'reference' (or "
+                "leave site_role empty)"
+            )
+        elif row.site in refs[row.basin]:
+            problems.append(
+                f"site '{row.site}' is marked both 'reference' and 'impacted'; give a site one "
+                "site_role in every campaign"
+            )
+    return problems
