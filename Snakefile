@@ -23,6 +23,7 @@ include: "workflow/rules/classify.smk"
 include: "workflow/rules/controls.smk"
 include: "workflow/rules/qc.smk"
 include: "workflow/rules/tallies.smk"
+include: "workflow/rules/stats.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -592,6 +592,55 @@ def trend_summary(
     return "\n".join(lines)
 
 
+def _interval(lo: float, hi: float, digits: int = 2) -> str:
+    if pd.isna(lo) or pd.isna(hi):
+        return "no interval"
+    return f"95 % interval {lo:+.{digits}f} to {hi:+.{digits}f}"
+
+
+def verdict_sentences(verdicts: pd.DataFrame) -> list[str]:
+    """Each impacted site's recovery verdict with the numbers it rests on
+    (``stats/recovery_verdicts.tsv``)."""
+    out = []
+    for r in verdicts.itertuples(index=False):
+        head = f"{r.site} against the reference site {r.reference_site}: **{r.verdict}**"
+        if r.verdict == "not enough campaigns" or pd.isna(r.relative_slope):
+            out.append(f"{head} ({r.note})" if str(r.note) else head)
+            continue
+        text = (
+            f"{head}. Richness relative to the reference went from {r.relative_first:.2f} "
+            f"({r.first_campaign}) to {r.relative_last:.2f} ({r.last_campaign}) over "
+            f"{int(r.n_campaigns)} campaigns, {r.relative_slope:+.2f} per campaign "
+            f"({_interval(r.relative_slope_lower, r.relative_slope_upper)}); Sørensen "
+            f"similarity {r.sorensen_slope:+.2f} per campaign "
+            f"({_interval(r.sorensen_slope_lower, r.sorensen_slope_upper)})."
+        )
+        if str(r.note):
+            text += f" Note: {r.note}."
+        out.append(text)
+    return out
+
+
+def design_shortfall(design: pd.DataFrame) -> pd.DataFrame:
+    """Taxa whose cautious number of water samples for a 95 % detection exceeds the
+    samples taken (``stats/survey_design.tsv``): where the survey may miss them."""
+    need = pd.to_numeric(design["samples_for_95_cautious"], errors="coerce")
+    taken = pd.to_numeric(design["samples_taken"], errors="coerce")
+    short = design.loc[need.isna() | (need > taken)]
+    cols = [
+        "campaign",
+        "taxon",
+        "common_name",
+        "detection_per_sample",
+        "lower",
+        "samples_for_95",
+        "samples_for_95_cautious",
+        "samples_taken",
+        "detection_model",
+    ]
+    return readable(short.loc[:, cols].reset_index(drop=True))
+
+
 # ---------------------------------------------------------------------------------------
 # plots
 

@@ -351,5 +351,16 @@ def test_recovery_trends_notebook_shows_the_tallies_and_states_the_trend(
             summary,
         ), summary
 
+    # the recovery verdict of the basin's mine site, in words, with its numbers
+    verdict_text = "".join(
+        o["data"]["text/markdown"] for o in outputs_of(nb, "recovery-verdict") if "data" in o
+    )
+    verdicts = read_text(dev_run / "stats" / "recovery_verdicts.tsv")
+    row = verdicts.loc[verdicts["basin"] == basin].iloc[0]
+    assert f"{row['site']} against the reference site {row['reference_site']}: " in verdict_text
+    assert f"**{row['verdict']}**" in verdict_text
+    first, last = float(row["relative_first"]), float(row["relative_last"])
+    assert f"went from {first:.2f} ({row['first_campaign']}) to {last:.2f}" in verdict_text
+
     images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
-    assert len(images) == 4
+    assert len(images) == 5  # four figures and the recovery plot of results/plots

@@ -261,7 +261,7 @@ def richness_trend(site_campaign: pd.DataFrame, campaigns: Sequence[str]) -> pd.
     return table.loc[:, TREND_COLUMNS].reset_index(drop=True)
 
 
-def _reference_sites(fields: pd.DataFrame) -> dict[str, str]:
+def reference_sites(fields: pd.DataFrame) -> dict[str, str]:
     """The reference site of each basin that has one; InputError if a basin has several."""
     refs = fields.loc[fields["site_role"].str.lower() == REFERENCE_ROLE]
     per_basin = refs.groupby("basin")["site"].unique()
@@ -292,7 +292,7 @@ def similarity_to_reference(
     """
     fields = _field_samples(samples, campaigns)
     dets = _detected(site_detections, campaigns)
-    refs = _reference_sites(fields)
+    refs = reference_sites(fields)
     index = pd.concat(
         [fields.loc[:, ["basin", "campaign", "site"]], dets.loc[:, ["basin", "campaign", "site"]]]
     ).drop_duplicates()

@@ -244,6 +244,7 @@ def all_targets():
         f"{OUT}/tables/detections.tsv",
         f"{OUT}/tallies/basin_campaign.tsv",
         f"{OUT}/plots/richness.png",
+        f"{OUT}/stats/recovery_verdicts.tsv",
         f"{OUT}/qc/provenance.tsv",
         f"{OUT}/tables/samples.tsv",
     ]
