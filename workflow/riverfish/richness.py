@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy.special import ndtri
 
 NOTE_ONE_UNIT = "one field replicate: richness beyond the observed is not estimable"
 NOTE_NOTHING = "no taxa detected"
@@ -78,7 +78,7 @@ def chao2(incidences: Sequence[int] | np.ndarray, units: int, level: float = 0.9
         return Chao2(units, s_obs, q1, q2, math.nan, math.nan, math.nan, math.nan, math.nan, note)
     if s_obs == 0:
         return Chao2(units, 0, 0, 0, 0.0, 0.0, 0.0, 0.0, math.nan, NOTE_NOTHING)
-    z = float(stats.norm.ppf(1 - (1 - level) / 2))
+    z = float(ndtri(1 - (1 - level) / 2))
     a = (units - 1) / units
     note = ""
     estimate = s_obs + a * q1 * (q1 - 1) / (2 * (q2 + 1))

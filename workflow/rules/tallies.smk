@@ -1,6 +1,7 @@
 # Species, family and order tallies per basin and campaign, per site, and the trends across
 # campaigns (richness, similarity to the upstream reference site, first and last
-# detections, indicator groups), plus the species tables a reviewer reads.
+# detections, indicator groups), the species tables a reviewer reads, and their figures
+# (one job: the figures draw from the same tables, and the statistics job runs beside it).
 
 
 rule tallies:
@@ -9,6 +10,7 @@ rule tallies:
         site_detections=rules.detections.output.site_detections,
         taxonomy=rules.classify.output.taxonomy,
         traits=TRAITS,
+        tracking=rules.detections.output.tracking,
     output:
         basin_campaign=report(
             f"{OUT}/tallies/basin_campaign.tsv",
@@ -47,6 +49,21 @@ rule tallies:
             caption="../report/species_tables.rst",
             category="Species tables",
         ),
+        richness_plot=report(
+            f"{OUT}/plots/richness.png",
+            caption="../report/richness_plot.rst",
+            category="Plots",
+        ),
+        heatmaps=report(
+            expand(f"{OUT}/plots/heatmap_{{basin}}.png", basin=BASINS),
+            caption="../report/heatmap.rst",
+            category="Plots",
+        ),
+        tracking_plot=report(
+            f"{OUT}/plots/read_tracking.png",
+            caption="../report/read_tracking_plot.rst",
+            category="Plots",
+        ),
     log:
         f"{OUT}/logs/tallies.log",
     benchmark:
@@ -61,42 +78,3 @@ rule tallies:
         basins=BASINS,
     script:
         "../scripts/tallies.py"
-
-
-# The figures need the detections, not the tally tables (the richness per site is counted
-# here with the same function as the tallies job), so they are drawn beside that job.
-rule plots:
-    input:
-        samples=rules.sample_table.output[0],
-        site_detections=rules.detections.output.site_detections,
-        tracking=rules.detections.output.tracking,
-    output:
-        richness=report(
-            f"{OUT}/plots/richness.png",
-            caption="../report/richness_plot.rst",
-            category="Plots",
-        ),
-        heatmaps=report(
-            expand(f"{OUT}/plots/heatmap_{{basin}}.png", basin=BASINS),
-            caption="../report/heatmap.rst",
-            category="Plots",
-        ),
-        tracking=report(
-            f"{OUT}/plots/read_tracking.png",
-            caption="../report/read_tracking_plot.rst",
-            category="Plots",
-        ),
-    log:
-        f"{OUT}/logs/plots.log",
-    benchmark:
-        f"{OUT}/benchmarks/plots.tsv"
-    conda:
-        "../envs/python.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=15,
-    params:
-        campaigns=CAMPAIGNS,
-        basins=BASINS,
-    script:
-        "../scripts/plots.py"

@@ -1,8 +1,8 @@
-"""Snakemake adapter: tallies, trends and species tables."""
+"""Snakemake adapter: tallies, trends, species tables and their figures."""
 
 import sys
 
-from riverfish import tallies
+from riverfish import plots, tallies
 from riverfish.tables import read_tsv, write_tsv
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
@@ -32,4 +32,10 @@ with open(sm.log[0], "w") as log:
         tables[name] = tallies.species_table(sites, taxonomy, campaigns, name, samples=samples)
         tallies.write_species_tsv(tables[name], path)
     tallies.write_species_workbook(tables, sm.output.workbook)
+
+    plots.write_figure(plots.richness_figure(site_campaign, campaigns), sm.output.richness_plot)
+    for name, path in zip(sm.params.basins, sm.output.heatmaps, strict=True):
+        plots.write_figure(plots.heatmap_figure(sites, campaigns, name), path)
+    tracking = read_tsv(sm.input.tracking, dtype={"sample": str})
+    plots.write_figure(plots.read_tracking_figure(tracking, campaigns), sm.output.tracking_plot)
     log.write(basin_campaign.to_string(index=False) + "\n\n" + basin.to_string(index=False) + "\n")
