@@ -128,6 +128,20 @@ def test_report_builds(dev_run):
     html = (work / "report.html").read_text(errors="replace")
     for name in ("basin_campaign.tsv", "site_campaign.tsv", "richness.png", "heatmap_Hayase.png"):
         assert name in html, name
+    # the monitoring statistics: their own category, tables and figures with captions
+    assert "Monitoring statistics" in html
+    for name in (
+        "stats/occupancy.tsv",
+        "stats/survey_design.tsv",
+        "stats/richness.tsv",
+        "stats/recovery_verdicts.tsv",
+        "plots/recovery.png",
+        "plots/richness_estimates.png",
+        "plots/detection_Hayase.png",
+    ):
+        assert f"results/{name}" in html, name
+    assert "the whole\ninterval above 0" in html or "the whole interval above 0" in html
+    assert "System Message" not in html
 
 
 def test_controls_warnings_and_no_reference_site(tmp_path):

@@ -11,39 +11,39 @@ rule stats:
         occupancy=report(
             f"{OUT}/stats/occupancy.tsv",
             caption="../report/occupancy.rst",
-            category="Statistics",
+            category="Monitoring statistics",
         ),
         presence=f"{OUT}/stats/presence_if_undetected.tsv",
         design=report(
             f"{OUT}/stats/survey_design.tsv",
             caption="../report/survey_design.rst",
-            category="Statistics",
+            category="Monitoring statistics",
         ),
         richness=report(
             f"{OUT}/stats/richness.tsv",
             caption="../report/richness_estimates.rst",
-            category="Statistics",
+            category="Monitoring statistics",
         ),
         recovery=f"{OUT}/stats/recovery_campaigns.tsv",
         verdicts=report(
             f"{OUT}/stats/recovery_verdicts.tsv",
             caption="../report/recovery.rst",
-            category="Statistics",
+            category="Monitoring statistics",
         ),
         detection_plots=report(
             expand(f"{OUT}/plots/detection_{{basin}}.png", basin=BASINS),
             caption="../report/detection_plot.rst",
-            category="Statistics",
+            category="Monitoring statistics",
         ),
         richness_plot=report(
             f"{OUT}/plots/richness_estimates.png",
             caption="../report/richness_estimates_plot.rst",
-            category="Statistics",
+            category="Monitoring statistics",
         ),
         recovery_plot=report(
             f"{OUT}/plots/recovery.png",
             caption="../report/recovery_plot.rst",
-            category="Statistics",
+            category="Monitoring statistics",
         ),
     log:
         f"{OUT}/logs/stats.log",
