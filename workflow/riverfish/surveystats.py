@@ -190,6 +190,24 @@ def community(
     return occupancy.Community(sites, taxa, n, s), reps
 
 
+def pattern(data: occupancy.Data) -> tuple:
+    """The detections of a taxon as the model sees them: the likelihood does not change
+    when sites, or the water samples of a site, are put in another order. Taxa with the
+    same pattern (common in a basin: e.g. found in every sample of one site) have the same
+    fit, made once."""
+    per_site = [
+        tuple(sorted(zip(n.tolist(), s.tolist(), strict=True)))
+        for n, s in zip(data.n, data.s, strict=True)
+    ]
+    return tuple(sorted(per_site))
+
+
+def _cached(cache: dict, key, function, *args):
+    if key not in cache:
+        cache[key] = function(*args)
+    return cache[key]
+
+
 def _interval(fit: occupancy.Fit, name: str) -> tuple[float, float]:
     return fit.intervals.get(name, (math.nan, math.nan))
 
@@ -225,6 +243,7 @@ def occupancy_tables(
         comm, reps = community(group, here)
         info = here.drop_duplicates("taxon").set_index("taxon")
         shared = occupancy.fit_shared(comm)
+        fits: dict = {}
         theta_s, p_s = shared.estimates["theta"], shared.estimates["p"]
         pcr = int(round(float(np.median(comm.n[comm.n > 0]))))
         for k, taxon in enumerate(comm.taxa):
@@ -234,12 +253,19 @@ def occupancy_tables(
             model, note, own = SHARED, NOTE_SHARED.format(n=len(comm.taxa)), None
             if pos_samples >= min_samples and pos_sites >= min_sites:
                 try:
-                    own = occupancy.fit(data)
+                    own = _cached(fits, ("own", pattern(data)), occupancy.fit, data)
                     model, note = OWN, ""
                 except (InputError, ValueError, RuntimeError) as exc:
                     note = NOTE_OWN_FAILED.format(error=exc)
             if own is None:
-                psi_fit = occupancy.psi_given_detection(data, theta_s, p_s)
+                psi_fit = _cached(
+                    fits,
+                    ("shared", pattern(data)),
+                    occupancy.psi_given_detection,
+                    data,
+                    theta_s,
+                    p_s,
+                )
                 det_fit = shared
             else:
                 psi_fit = det_fit = own
