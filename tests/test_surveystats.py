@@ -253,8 +253,25 @@ def test_verdict_recovering():
     )
     assert v.verdict == "recovering"
     assert v.relative_slope == pytest.approx(2 / 6, abs=1e-3)
-    assert v.relative_slope_lower > 0
+    assert v.per_sample_slope == pytest.approx(2 / 6, abs=1e-3)
+    assert v.per_sample_slope_lower > 0
     assert v.n_campaigns == 3
+
+
+def test_verdict_interval_by_hand():
+    """Species per water sample 1, 2, 3 at the site (3 samples: 2, 3, 4 in campaign 2),
+    the reference 4 in every sample: ratios 0.5 and 0.75, each with the variance
+    (var(1,2,3)/3)/4^2 = 1/48; the slope 0.25 with the standard error sqrt(2/48) = 0.2041,
+    Welch-Satterthwaite df (2/48)^2 / (2 (1/48)^2 / 2) = 4, t 2.7764: 0.25 +- 0.5667."""
+    mine = [["A", "AB", "ABC"], ["AB", "ABC", "ABCD"]]
+    ref = [["ABCD"] * 3] * 2
+    by_campaign, v = _verdict(mine, ref=ref)
+    assert by_campaign["relative_per_sample"].tolist() == pytest.approx([0.5, 0.75])
+    half = 2.776445 * math.sqrt(2 / 48)
+    assert v.per_sample_slope == pytest.approx(0.25)
+    assert v.per_sample_slope_lower == pytest.approx(0.25 - half, abs=1e-4)
+    assert v.per_sample_slope_upper == pytest.approx(0.25 + half, abs=1e-4)
+    assert v.verdict == "no clear change"
 
 
 def test_verdict_declining():
@@ -267,6 +284,23 @@ def test_verdict_no_clear_change_when_replicates_disagree():
     _, v = _verdict(varied)
     assert v.verdict == "no clear change"
     assert v.relative_slope_lower < 0 < v.relative_slope_upper
+
+
+def test_verdict_not_claimed_from_taxa_lost_in_resampling():
+    """Same richness, but in campaign 2 every taxon is in one water sample only: a
+    resample loses most of them, yet no change may be claimed from that."""
+    full = ["ABCDEF"] * 6
+    singletons = list("ABCDEF")
+    ref = [["ABCDEF"] * 6] * 2
+    for mine in ([full, singletons], [singletons, full]):
+        by_campaign, v = _verdict(mine, ref=ref)
+        assert by_campaign["n_species"].tolist() == [6, 6]
+        assert v.relative_slope == 0
+        assert v.verdict == "no clear change"
+    # richness up but species per water sample down: the two disagree, no verdict claimed
+    _, v = _verdict([["ABCDE"] * 6, list("ABCDEF")], ref=ref)
+    assert v.relative_slope > 0 and v.per_sample_slope < 0
+    assert v.verdict == "no clear change" and "different directions" in v.note
 
 
 def test_verdict_not_enough_campaigns():

@@ -77,7 +77,8 @@ def _check_stats(results, truth_dir, campaigns, expected_verdicts):
     for row in verdicts.itertuples(index=False):
         truth = _truth_direction(truth_sites, campaigns, row.site, row.reference_site)
         assert row.verdict in (truth, "not enough campaigns"), (row.site, row.verdict, truth)
-        assert row.relative_slope_lower > 0  # what "recovering" rests on
+        assert row.per_sample_slope_lower > 0  # what "recovering" rests on
+        assert row.relative_slope > 0
     by_campaign = read_tsv(results / "stats" / "recovery_campaigns.tsv", dtype={"campaign": str})
     rel = by_campaign.merge(
         sites.rename(columns={"n_species": "tally"})[["basin", "site", "campaign", "tally"]],

@@ -5,26 +5,34 @@ Sites are marked in the sample sheet: ``site_role`` ``impacted`` (e.g. below a m
 were sampled, the impacted site is compared with the reference site:
 
 - **relative richness**: the site's n_species over the reference site's (the tallies'
-  counting rule; 1 = as rich as the reference). Dividing by the reference's richness of the
-  same campaign takes out what the season or the run does to both sites alike.
+  counting rule, all water samples together; 1 = as rich as the reference);
+- **relative species per water sample**: the mean number of species in one water sample of
+  the site over the reference's mean. Dividing by the reference of the same campaign takes
+  out what the season or the run does to both sites alike;
 - **Sørensen similarity** of the detected taxa (presence/absence) to the reference's.
 
-Both with a 95 % percentile interval from a bootstrap over the water samples (field
-replicates): each draw resamples, with replacement, the water samples of the impacted site
-and of the reference site, independently, and applies the detection rule (a taxon counts
-where it is in at least ``min_replicates`` distinct drawn samples) to each.
+Intervals (95 %) come from a bootstrap over the water samples (field replicates): each draw
+resamples, with replacement, the water samples of the impacted site and of the reference
+site, independently. For species per water sample, a mean, the percentile interval is
+used. A site's richness is a union of samples: a resample misses the taxa found in one
+sample only more often than not, so its draws sit below the estimate; its interval is the
+bias-corrected percentile interval (Efron 1981), shown but not used for the verdict, as it
+is unreliable where many taxa are in one sample only.
 
-**The verdict** over the campaigns, from the slope of relative richness per campaign
-(least squares over the campaigns' positions in the programme; for two campaigns, the last
-minus the first) and its bootstrap interval (the same draws):
+**The verdict** over the campaigns rests on the slope of relative species per water sample
+per campaign (least squares over the campaigns' positions in the programme; for two
+campaigns, the last minus the first over the number of campaigns between them) and its
+percentile interval (the same draws):
 
 - ``not enough campaigns``: fewer than ``min_campaigns`` (default 2) campaigns in which the
   site and its reference were both sampled with at least 2 water samples each (with one
   water sample there is nothing to resample, so no interval) and the reference had a
   detection;
-- ``recovering``: the whole interval of the slope is above 0;
-- ``declining``: the whole interval is below 0;
-- ``no clear change``: otherwise — the interval includes no change.
+- ``recovering``: the whole interval of the slope is above 0, the slope too, and the
+  site's relative richness rose as well;
+- ``declining``: the same below 0;
+- ``no clear change``: otherwise — the interval includes no change, or the two measures
+  point different ways (a note says so).
 
 The Sørensen slope and its interval are reported beside it and a note says when they point
 the other way (e.g. richness up with taxa the reference does not have). With few water
@@ -38,6 +46,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr, ndtri, stdtrit
 
 from .controls import FIELD_SAMPLE, as_text, normalise_samples, require_columns
 from .errors import InputError
@@ -58,6 +67,11 @@ CAMPAIGN_COLUMNS = [
     "relative_richness",
     "relative_lower",
     "relative_upper",
+    "per_sample",
+    "per_sample_reference",
+    "relative_per_sample",
+    "relative_per_sample_lower",
+    "relative_per_sample_upper",
     "sorensen",
     "sorensen_lower",
     "sorensen_upper",
@@ -76,6 +90,11 @@ VERDICT_COLUMNS = [
     "relative_slope",
     "relative_slope_lower",
     "relative_slope_upper",
+    "per_sample_first",
+    "per_sample_last",
+    "per_sample_slope",
+    "per_sample_slope_lower",
+    "per_sample_slope_upper",
     "sorensen_slope",
     "sorensen_slope_lower",
     "sorensen_slope_upper",
@@ -85,13 +104,20 @@ VERDICT_COLUMNS = [
 NOTE_FEW_SAMPLES = "fewer than 3 water samples at a site: the interval is likely too narrow"
 
 
-def verdict(n_campaigns: int, lower: float, upper: float, min_campaigns: int = 2) -> str:
-    """The verdict word of a trend: its campaigns and the interval of its slope."""
+def verdict(
+    n_campaigns: int,
+    lower: float,
+    upper: float,
+    min_campaigns: int = 2,
+    estimate: float | None = None,
+) -> str:
+    """The verdict word of a trend: its campaigns, the interval of its slope and (when
+    given) the slope itself, which must point the same way as the whole interval."""
     if n_campaigns < min_campaigns or not (np.isfinite(lower) and np.isfinite(upper)):
         return "not enough campaigns"
-    if lower > 0:
+    if lower > 0 and (estimate is None or estimate > 0):
         return "recovering"
-    if upper < 0:
+    if upper < 0 and (estimate is None or estimate < 0):
         return "declining"
     return "no clear change"
 
@@ -135,14 +161,16 @@ class _Replicates:
     def m(self) -> int:
         return self.x.shape[0]
 
-    def draws(self, rng: np.random.Generator, b: int, min_replicates: int) -> np.ndarray:
+    def draws(
+        self, rng: np.random.Generator, b: int, min_replicates: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(1 + B) x taxa detection flags: the observed data (every water sample), then B
-        bootstrap draws."""
+        bootstrap draws; and the water samples each row drew."""
         picks = rng.integers(0, self.m, size=(b + 1, self.m))
+        picks[0] = np.arange(self.m)
         drawn = np.zeros((b + 1, self.m))
         np.put_along_axis(drawn, picks, 1.0, axis=1)
-        drawn[0] = 1.0
-        return (drawn @ self.x) >= min_replicates
+        return (drawn @ self.x) >= min_replicates, picks
 
 
 def _richness(
@@ -231,7 +259,8 @@ def recovery(
     per_campaign, verdict_rows = [], []
     for basin, site in impacted:
         ref = refs[basin]
-        used_x, rel_draws, sor_draws, used_campaigns, few = [], [], [], [], False
+        used_x, rel_draws, ps_draws, sor_draws, used_campaigns = [], [], [], [], []
+        few = False
         for position, campaign in enumerate(campaigns):
             a, b = replicates(basin, site, campaign), replicates(basin, ref, campaign)
             if a is None and b is None:
@@ -248,10 +277,17 @@ def recovery(
                 which = site if a is None else ref
                 per_campaign.append({**row, "used": False, "note": f"{which} not sampled"})
                 continue
-            fa = a.draws(rng, draws, min_replicates)
-            fb = b.draws(rng, draws, min_replicates)
+            fa, pa = a.draws(rng, draws, min_replicates)
+            fb, pb = b.draws(rng, draws, min_replicates)
             ra = _richness(fa, species, genus_only, species_genus)
             rb = _richness(fb, species, genus_only, species_genus)
+            # species per water sample: a mean over the site's water samples, with its
+            # standard error (a t interval, below: what a bootstrap of two or three
+            # samples gets too narrow)
+            per_a = _richness(a.x > 0, species, genus_only, species_genus)
+            per_b = _richness(b.x > 0, species, genus_only, species_genus)
+            ps, ps_parts = _ratio_of_means(per_a, per_b)
+            ps_var, ps_df = _welch(ps_parts)
             with np.errstate(invalid="ignore", divide="ignore"):
                 rel = np.where(rb > 0, ra / np.maximum(rb, 1), np.nan)
             sor = _sorensen(fa, fb)
@@ -268,11 +304,20 @@ def recovery(
                     "n_species": int(ra[0]),
                     "n_species_reference": int(rb[0]),
                     "relative_richness": rel[0],
-                    "relative_lower": _quantile(rel, alpha) if usable else np.nan,
-                    "relative_upper": _quantile(rel, 1 - alpha) if usable else np.nan,
+                    "relative_lower": _bc(rel, alpha) if usable else np.nan,
+                    "relative_upper": _bc(rel, 1 - alpha) if usable else np.nan,
+                    "per_sample": per_a.mean(),
+                    "per_sample_reference": per_b.mean(),
+                    "relative_per_sample": ps,
+                    "relative_per_sample_lower": (
+                        max(0.0, ps - _t(ps_df, level) * np.sqrt(ps_var)) if usable else np.nan
+                    ),
+                    "relative_per_sample_upper": (
+                        ps + _t(ps_df, level) * np.sqrt(ps_var) if usable else np.nan
+                    ),
                     "sorensen": sor[0],
-                    "sorensen_lower": _quantile(sor, alpha) if usable else np.nan,
-                    "sorensen_upper": _quantile(sor, 1 - alpha) if usable else np.nan,
+                    "sorensen_lower": _bc(sor, alpha) if usable else np.nan,
+                    "sorensen_upper": _bc(sor, 1 - alpha) if usable else np.nan,
                     "used": bool(usable),
                     "note": "; ".join(notes),
                 }
@@ -281,6 +326,7 @@ def recovery(
             if usable:
                 used_x.append(position)
                 rel_draws.append(rel)
+                ps_draws.append((ps, ps_parts))
                 sor_draws.append(sor)
                 used_campaigns.append(campaign)
         n = len(used_campaigns)
@@ -295,16 +341,42 @@ def recovery(
             "relative_last": rel_draws[-1][0] if n else np.nan,
         }
         lo = hi = slope = s_slope = s_lo = s_hi = np.nan
+        ps_slope = ps_lo = ps_hi = np.nan
         notes = []
         if n >= 2:
             x = np.array(used_x, dtype=float)
-            rel_y, sor_y = np.column_stack(rel_draws), np.column_stack(sor_draws)
-            slopes = _slope(x, rel_y)
-            s_slopes = _slope(x, sor_y)
+            slopes = _slope(x, np.column_stack(rel_draws))
+            s_slopes = _slope(x, np.column_stack(sor_draws))
             slope, s_slope = slopes[0], s_slopes[0]
-            lo, hi = _quantile(slopes, alpha), _quantile(slopes, 1 - alpha)
-            s_lo, s_hi = _quantile(s_slopes, alpha), _quantile(s_slopes, 1 - alpha)
-        word = verdict(n, lo, hi, min_campaigns)
+            lo, hi = _bc(slopes, alpha), _bc(slopes, 1 - alpha)
+            s_lo, s_hi = _bc(s_slopes, alpha), _bc(s_slopes, 1 - alpha)
+            # the slope of species per water sample: least squares, its variance from the
+            # campaigns' standard errors, a t interval (Welch-Satterthwaite df)
+            weights = (x - x.mean()) / np.sum((x - x.mean()) ** 2)
+            values = np.array([v for v, _ in ps_draws])
+            ps_slope = float(weights @ values)
+            var, df = _welch(
+                [
+                    (w**2 * v, d)
+                    for w, (_, parts) in zip(weights, ps_draws, strict=True)
+                    for v, d in parts
+                ]
+            )
+            half = _t(df, level) * float(np.sqrt(var))
+            ps_lo, ps_hi = ps_slope - half, ps_slope + half
+            dropped = int(np.sum(~np.isfinite(slopes[1:])))
+            if dropped > 0.05 * draws:
+                notes.append(
+                    f"{dropped} of {draws} draws had no detection at the reference site and "
+                    "were left out of the interval"
+                )
+        word = verdict(n, ps_lo, ps_hi, min_campaigns, estimate=ps_slope)
+        if (word == "recovering" and not slope > 0) or (word == "declining" and not slope < 0):
+            notes.append(
+                "species per water sample and the site's richness (relative to the "
+                "reference) changed in different directions"
+            )
+            word = "no clear change"
         if word == "not enough campaigns":
             notes.append(
                 f"{n} campaign(s) with the site and its reference both sampled with at least "
@@ -322,6 +394,11 @@ def recovery(
                 "relative_slope": slope,
                 "relative_slope_lower": lo,
                 "relative_slope_upper": hi,
+                "per_sample_first": ps_draws[0][0] if n else np.nan,
+                "per_sample_last": ps_draws[-1][0] if n else np.nan,
+                "per_sample_slope": ps_slope,
+                "per_sample_slope_lower": ps_lo,
+                "per_sample_slope_upper": ps_hi,
                 "sorensen_slope": s_slope,
                 "sorensen_slope_lower": s_lo,
                 "sorensen_slope_upper": s_hi,
@@ -341,6 +418,42 @@ def recovery(
     return by_campaign, verdicts
 
 
-def _quantile(values: np.ndarray, q: float) -> float:
-    values = values[np.isfinite(values)]
-    return float(np.quantile(values, q)) if values.size else np.nan
+def _ratio_of_means(a: np.ndarray, b: np.ndarray) -> tuple[float, list[tuple[float, int]]]:
+    """mean(a) / mean(b) and the parts of its variance by the delta method, each with its
+    degrees of freedom: (var(a)/n_a / mean(b)^2, n_a - 1) and
+    (mean(a)^2 var(b)/n_b / mean(b)^4, n_b - 1)."""
+    ma, mb = float(a.mean()), float(b.mean())
+    if mb <= 0 or a.size < 2 or b.size < 2:
+        return np.nan, [(np.nan, 1)]
+    va = float(a.var(ddof=1)) / a.size
+    vb = float(b.var(ddof=1)) / b.size
+    return ma / mb, [(va / mb**2, a.size - 1), (ma**2 * vb / mb**4, b.size - 1)]
+
+
+def _welch(parts: list[tuple[float, int]]) -> tuple[float, float]:
+    """The summed variance and its Welch-Satterthwaite degrees of freedom."""
+    total = sum(v for v, _ in parts)
+    denom = sum(v**2 / d for v, d in parts if v > 0)
+    df = total**2 / denom if denom > 0 else min(d for _, d in parts)
+    return total, df
+
+
+def _t(df: float, level: float) -> float:
+    """The two-sided t quantile of ``level`` with ``df`` degrees of freedom."""
+    return float(stdtrit(df, 1.0 - (1.0 - level) / 2.0)) if df >= 1 else np.nan
+
+
+def _bc(values: np.ndarray, q: float) -> float:
+    """The ``q`` end of the bias-corrected percentile interval (Efron 1981): ``values[0]``
+    is the estimate from the data, the rest the bootstrap draws. Resampling water samples
+    loses the taxa found in one sample only, so the draws of a richness sit below the
+    estimate; the correction moves the percentiles by how far (the share of draws below
+    the estimate, ties counted half), so that the interval is around the estimate."""
+    estimate, draws = values[0], values[1:]
+    draws = draws[np.isfinite(draws)]
+    if not draws.size or not np.isfinite(estimate):
+        return np.nan
+    below = (np.sum(draws < estimate) + 0.5 * np.sum(draws == estimate)) / draws.size
+    below = min(max(below, 0.5 / draws.size), 1.0 - 0.5 / draws.size)
+    z0 = float(ndtri(below))
+    return float(np.quantile(draws, float(ndtr(2.0 * z0 + ndtri(q)))))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -22,6 +23,15 @@ CAMPAIGN_COLOURS = ["#2b6ca3", "#d1495b", "#66a182", "#e8a33d", "#8f5aa8", "#9a9
 
 def _colour(i: int) -> str:
     return CAMPAIGN_COLOURS[i % len(CAMPAIGN_COLOURS)]
+
+
+def _spread(est, lo, hi):
+    """Error-bar lengths below and above each estimate, never negative (an interval may
+    end at the estimate; missing ends draw no bar)."""
+    est, lo, hi = (np.asarray(v, dtype=float) for v in (est, lo, hi))
+    below = np.nan_to_num(np.clip(est - lo, 0, None))
+    above = np.nan_to_num(np.clip(hi - est, 0, None))
+    return [below, above]
 
 
 def _empty(fig: Figure, text: str) -> Figure:
@@ -55,7 +65,7 @@ def detection_figure(design: pd.DataFrame, campaigns: Sequence[str], basin: str)
         y = sub["taxon"].map(row).to_numpy(float) + (k - (len(present) - 1) / 2) * width
         est = sub["detection_per_sample"].to_numpy(float)
         lo, hi = sub["lower"].to_numpy(float), sub["upper"].to_numpy(float)
-        ax.errorbar(est, y, xerr=[est - lo, hi - est], fmt="none", ecolor=_colour(k), elinewidth=1)
+        ax.errorbar(est, y, xerr=_spread(est, lo, hi), fmt="none", ecolor=_colour(k), elinewidth=1)
         own = (sub["detection_model"] == "own").to_numpy()
         ax.scatter(est[own], y[own], color=_colour(k), s=16, label=f"{campaign} (own)", zorder=3)
         ax.scatter(
@@ -108,7 +118,7 @@ def richness_estimates_figure(richness_table: pd.DataFrame, campaigns: Sequence[
             est = rows["chao2"].to_numpy(float)
             lo, hi = rows["chao2_lower"].to_numpy(float), rows["chao2_upper"].to_numpy(float)
             colour = "#333333" if site == "whole basin" else _colour(k)
-            ax.errorbar(x, est, yerr=[est - lo, hi - est], fmt="none", ecolor=colour, elinewidth=1)
+            ax.errorbar(x, est, yerr=_spread(est, lo, hi), fmt="none", ecolor=colour, elinewidth=1)
             ax.scatter(x, est, facecolor="white", edgecolor=colour, s=18, zorder=3)
             ax.scatter(
                 x, rows["observed"].to_numpy(float), color=colour, s=14, zorder=4, label=site
@@ -133,10 +143,11 @@ def richness_estimates_figure(richness_table: pd.DataFrame, campaigns: Sequence[
 def recovery_figure(
     by_campaign: pd.DataFrame, verdicts: pd.DataFrame, campaigns: Sequence[str]
 ) -> Figure:
-    """Each impacted site against its reference site over the campaigns: richness relative
-    to the reference (top) and Sørensen similarity to it (bottom), with bootstrap
-    intervals; the verdict in the title. Inputs: ``stats/recovery_campaigns.tsv`` and
-    ``stats/recovery_verdicts.tsv``."""
+    """Each impacted site against its reference site over the campaigns: species per water
+    sample relative to the reference with its t interval, the verdict's measure, and the
+    site's richness relative to the reference (dotted; top), Sørensen similarity with its
+    bootstrap interval (bottom); the verdict in the title. Inputs:
+    ``stats/recovery_campaigns.tsv`` and ``stats/recovery_verdicts.tsv``."""
     require_columns(
         by_campaign,
         (
@@ -144,8 +155,9 @@ def recovery_figure(
             "site",
             "campaign",
             "relative_richness",
-            "relative_lower",
-            "relative_upper",
+            "relative_per_sample",
+            "relative_per_sample_lower",
+            "relative_per_sample_upper",
             "sorensen",
             "sorensen_lower",
             "sorensen_upper",
@@ -169,10 +181,23 @@ def recovery_figure(
         rows = rows.loc[rows["relative_richness"].notna()]
         x = rows["campaign"].map(position).to_numpy(float)
         for i, (col, label) in enumerate(
-            (("relative", "Richness / reference"), ("sorensen", "Sørensen similarity"))
+            (
+                ("relative_per_sample", "Species per sample / reference"),
+                ("sorensen", "Sørensen similarity"),
+            )
         ):
             ax = axes[top + i, j]
-            name = "relative_richness" if col == "relative" else col
+            name = col
+            if i == 0:  # the site's richness relative to the reference, beside it
+                ax.plot(
+                    x,
+                    rows["relative_richness"].to_numpy(float),
+                    marker="s",
+                    linestyle=":",
+                    color="#555555",
+                    markersize=3,
+                    label="richness / reference",
+                )
             est = rows[name].to_numpy(float)
             lo = rows[f"{col}_lower"].to_numpy(float)
             hi = rows[f"{col}_upper"].to_numpy(float)
@@ -180,15 +205,16 @@ def recovery_figure(
             ax.errorbar(
                 x,
                 est,
-                yerr=[est - lo, hi - est],
+                yerr=_spread(est, lo, hi),
                 fmt="o-",
                 color=_colour(j),
                 markersize=4,
                 elinewidth=1,
                 capsize=2,
             )
-            if col == "relative":
+            if i == 0:
                 ax.axhline(1.0, color="#555555", linewidth=0.8, linestyle="--")
+                ax.legend(fontsize=FONT_SIZE - 2, loc="best")
             ax.set_xticks(
                 range(len(campaigns)), list(campaigns), rotation=30 if len(campaigns) > 2 else 0
             )
