@@ -604,15 +604,17 @@ def verdict_sentences(verdicts: pd.DataFrame) -> list[str]:
     out = []
     for r in verdicts.itertuples(index=False):
         head = f"{r.site} against the reference site {r.reference_site}: **{r.verdict}**"
-        if r.verdict == "not enough campaigns" or pd.isna(r.relative_slope):
+        if r.verdict == "not enough campaigns" or pd.isna(r.per_sample_slope):
             out.append(f"{head} ({r.note})" if str(r.note) else head)
             continue
         text = (
-            f"{head}. Richness relative to the reference went from {r.relative_first:.2f} "
-            f"({r.first_campaign}) to {r.relative_last:.2f} ({r.last_campaign}) over "
-            f"{int(r.n_campaigns)} campaigns, {r.relative_slope:+.2f} per campaign "
-            f"({_interval(r.relative_slope_lower, r.relative_slope_upper)}); Sørensen "
-            f"similarity {r.sorensen_slope:+.2f} per campaign "
+            f"{head}. Species per water sample relative to the reference went from "
+            f"{r.per_sample_first:.2f} ({r.first_campaign}) to {r.per_sample_last:.2f} "
+            f"({r.last_campaign}) over {int(r.n_campaigns)} campaigns, "
+            f"{r.per_sample_slope:+.2f} per campaign "
+            f"({_interval(r.per_sample_slope_lower, r.per_sample_slope_upper)}); the site's "
+            f"richness relative to the reference {r.relative_first:.2f} → "
+            f"{r.relative_last:.2f}; Sørensen similarity {r.sorensen_slope:+.2f} per campaign "
             f"({_interval(r.sorensen_slope_lower, r.sorensen_slope_upper)})."
         )
         if str(r.note):

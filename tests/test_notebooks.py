@@ -359,7 +359,7 @@ def test_recovery_trends_notebook_shows_the_tallies_and_states_the_trend(
     row = verdicts.loc[verdicts["basin"] == basin].iloc[0]
     assert f"{row['site']} against the reference site {row['reference_site']}: " in verdict_text
     assert f"**{row['verdict']}**" in verdict_text
-    first, last = float(row["relative_first"]), float(row["relative_last"])
+    first, last = float(row["per_sample_first"]), float(row["per_sample_last"])
     assert f"went from {first:.2f} ({row['first_campaign']}) to {last:.2f}" in verdict_text
 
     images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]

@@ -209,3 +209,67 @@ def test_write_figure_rejects_other_formats(tmp_path):
     with pytest.raises(InputError, match=r"\.png or \.svg"):
         plots.write_figure(fig, tmp_path / "plot.pdf")
     assert not list(tmp_path.iterdir())
+
+
+def test_japanese_names_have_every_glyph(tmp_path, recwarn):
+    """Basins, sites and fish named in Japanese (as the sheets allow): drawn with the
+    bundled IPAexGothic, no 'Glyph ... missing' warning from any figure."""
+    import warnings
+
+    from riverfish import statplots
+
+    campaigns = ["2025-spring", "2025-autumn"]
+    sites = pd.DataFrame(
+        {
+            "basin": ["宮田川"] * 4,
+            "site": ["日立鉱山下", "日立鉱山下", "上流対照", "上流対照"],
+            "campaign": campaigns * 2,
+            "n_orders": [1, 2, 2, 2],
+            "n_families": [1, 2, 3, 3],
+            "n_species": [2, 5, 4, 4],
+        }
+    )
+    dets = pd.DataFrame(
+        {
+            "basin": ["宮田川"] * 2,
+            "site": ["日立鉱山下", "上流対照"],
+            "campaign": campaigns,
+            "taxon": ["アユ属", "イワナ"],
+            "order": ["キュウリウオ目", "サケ目"],
+            "family": ["アユ科", "サケ科"],
+            "positive_replicates": [1, 2],
+            "detected": [True, True],
+        }
+    )
+    tracking = pd.DataFrame(
+        {
+            "sample": ["日立_1", "上流_1"],
+            "campaign": campaigns,
+            "raw_pairs": [100, 90],
+            "merged": [90, 80],
+        }
+    )
+    design = pd.DataFrame(
+        {
+            "basin": ["宮田川"],
+            "campaign": ["2025-spring"],
+            "taxon": ["イワナ"],
+            "detection_per_sample": [0.8],
+            "lower": [0.5],
+            "upper": [0.95],
+            "detection_model": ["own"],
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        figures = [
+            plots.richness_figure(sites, campaigns),
+            plots.heatmap_figure(dets, campaigns, "宮田川"),
+            plots.read_tracking_figure(tracking, campaigns),
+            statplots.detection_figure(design, campaigns, "宮田川"),
+        ]
+        for k, fig in enumerate(figures):
+            plots.write_figure(fig, tmp_path / f"ja_{k}.png")
+    missing = [str(w.message) for w in recwarn if "missing from" in str(w.message)]
+    assert missing == []
+    assert "IPAexGothic" in plots.FONT_FAMILY

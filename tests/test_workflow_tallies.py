@@ -144,6 +144,30 @@ def test_report_builds(dev_run):
     assert "System Message" not in html
 
 
+def test_run_report_uses_the_runs_configfile(dev_run):
+    """./run report with the run's --configfile: the report of that run, where asked."""
+    work = dev_run.parent
+    out = work / "from_run_report.html"
+    proc = subprocess.run(
+        [
+            str(ROOT / "run"),
+            "report",
+            "--directory",
+            str(work),
+            "--configfile",
+            str(work / "config.yaml"),
+            "--report",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    html = out.read_text(errors="replace")
+    assert "results/stats/recovery_verdicts.tsv" in html and "tallies/basin.tsv" in html
+
+
 def test_controls_warnings_and_no_reference_site(tmp_path):
     """No negative control: a warning; a 'blank' richer than the samples: flagged; no
     reference site: richness trends still, similarity marked not computable."""

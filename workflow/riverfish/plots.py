@@ -12,6 +12,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+import matplotlib
+import matplotlib_fontja  # noqa: F401 (registers IPAexGothic, a font with Japanese glyphs)
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -21,6 +23,11 @@ from matplotlib.ticker import MaxNLocator
 from .controls import as_bool, as_text, campaign_sort_key, require_columns
 from .errors import InputError
 from .tallies import temporary_sibling
+
+#: Latin text in DejaVu Sans as before; Japanese basin, site and fish names fall back to
+#: IPAexGothic (matplotlib-fontja), so no glyph is missing on a machine without CJK fonts.
+FONT_FAMILY = ["DejaVu Sans", "IPAexGothic"]
+matplotlib.rcParams["font.family"] = FONT_FAMILY
 
 #: Width of a figure in inches: A4 (8.27 in) less margins.
 A4_WIDTH = 7.5

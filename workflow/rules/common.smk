@@ -245,6 +245,7 @@ def all_targets():
         f"{OUT}/tallies/basin_campaign.tsv",
         f"{OUT}/plots/richness.png",
         f"{OUT}/stats/recovery_verdicts.tsv",
+        f"{OUT}/report/findings.rst",
         f"{OUT}/qc/provenance.tsv",
         f"{OUT}/tables/samples.tsv",
     ]

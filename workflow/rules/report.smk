@@ -23,3 +23,36 @@ rule provenance:
         checksum=REFDB_CHECKSUM,
     script:
         "../scripts/provenance.py"
+
+
+# The report's start page: each basin's findings in words (tallies, the impacted sites'
+# verdicts, indicator taxa, warnings), in the language of report.language.
+rule findings:
+    input:
+        samples=rules.sample_table.output[0],
+        basin=rules.tallies.output.basin,
+        basin_campaign=rules.tallies.output.basin_campaign,
+        indicators=rules.tallies.output.indicators,
+        site_detections=rules.detections.output.site_detections,
+        verdicts=rules.stats.output.verdicts,
+        run_warnings=rules.run_quality.output.warnings,
+        control_warnings=rules.detections.output.warnings,
+    output:
+        # included at the top of the start page (workflow/report/workflow.rst)
+        report(
+            f"{OUT}/report/findings.rst",
+            caption="../report/findings.rst",
+            category="Findings",
+        ),
+    log:
+        f"{OUT}/logs/findings.log",
+    benchmark:
+        f"{OUT}/benchmarks/findings.tsv"
+    localrule: True
+    conda:
+        "../envs/python.yaml"
+    params:
+        basins=BASINS,
+        language=config["report"]["language"],
+    script:
+        "../scripts/findings.py"

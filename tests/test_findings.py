@@ -1,0 +1,267 @@
+"""The report's start page states the findings: each basin's sentence with the exact
+tallies, the impacted sites' verdicts, the indicator taxa and the warnings, in English or
+Japanese; checked on small tables and in headless Chromium on the example's report."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import DEV, ROOT, dev_sheets, example_config, run_workflow, snakemake_cmd
+from riverfish import findings
+from riverfish.errors import InputError
+
+ARTEFACTS = ROOT / "tests" / "artefacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+
+WHOLE = {
+    "basin": "Hayase",
+    "n_orders": "6",
+    "n_families": "10",
+    "n_species": "13",
+    "n_campaigns": "2",
+}
+PER = [
+    {
+        "basin": "Hayase",
+        "campaign": "2025-spring",
+        "n_orders": "5",
+        "n_families": "9",
+        "n_species": "11",
+    },
+    {
+        "basin": "Hayase",
+        "campaign": "2025-autumn",
+        "n_orders": "6",
+        "n_families": "10",
+        "n_species": "13",
+    },
+]
+VERDICT = {
+    "basin": "Hayase",
+    "site": "HY-mine",
+    "reference_site": "HY-up",
+    "n_campaigns": "2",
+    "first_campaign": "2025-spring",
+    "last_campaign": "2025-autumn",
+    "relative_first": "0.5",
+    "relative_last": "1.25",
+    "relative_slope": "0.75",
+    "relative_slope_lower": "0.5",
+    "relative_slope_upper": "1.0",
+    "per_sample_first": "0.5",
+    "per_sample_last": "1.5",
+    "per_sample_slope": "1.0",
+    "per_sample_slope_lower": "0.25",
+    "per_sample_slope_upper": "1.75",
+    "verdict": "recovering",
+    "note": "",
+}
+
+
+def test_basin_sentence_in_both_languages():
+    assert findings.basin_sentence("Hayase", WHOLE, PER) == (
+        "In the Hayase basin, fish eDNA identified **6 orders, 10 families and 13 species** "
+        "over 2 campaigns (2025-spring: 5 orders, 9 families, 11 species; 2025-autumn: "
+        "6 orders, 10 families, 13 species)."
+    )
+    assert findings.basin_sentence("宮田川", {**WHOLE, "basin": "宮田川"}, PER, "ja") == (
+        "宮田川水系では、2回の調査で魚類 **6目10科13種** の環境DNAが検出されました"
+        "（2025-spring: 5目9科11種、2025-autumn: 6目10科13種）。"
+    )
+    with pytest.raises(InputError, match="report.language"):
+        findings.basin_sentence("Hayase", WHOLE, PER, "fr")
+
+
+def test_verdict_sentence_has_the_numbers_and_the_interval():
+    assert findings.verdict_sentence(VERDICT) == (
+        "**HY-mine** (impacted) against the reference site HY-up: **recovering**. Species "
+        "per water sample relative to the reference went from 0.50 (2025-spring) to 1.50 "
+        "(2025-autumn), +1.00 per campaign (95 % interval +0.25 to +1.75); the site's "
+        "richness relative to the reference 0.50 → 1.25."
+    )
+    ja = findings.verdict_sentence(VERDICT, "ja")
+    assert "**回復傾向**" in ja and "95 %区間 +0.25〜+1.75" in ja
+    few = {
+        **VERDICT,
+        "verdict": "not enough campaigns",
+        "relative_slope": "",
+        "n_campaigns": "1",
+        "note": "1 campaign(s) ...; the verdict needs 2",
+    }
+    assert findings.verdict_sentence(few).endswith(
+        "**not enough campaigns** (1 campaign(s) ...; the verdict needs 2)."
+    )
+    assert "調査回数不足" in findings.verdict_sentence(few, "ja")
+
+
+def test_indicator_lines_use_the_readers_names():
+    rows = [
+        {
+            "basin": "B",
+            "campaign": "c1",
+            "group": "redlisted",
+            "taxa": "Anguilla_japonica (EN), Oryzias_latipes (VU)",
+        },
+        {"basin": "B", "campaign": "c2", "group": "redlisted", "taxa": "Anguilla_japonica (EN)"},
+        {
+            "basin": "B",
+            "campaign": "c1",
+            "group": "alien",
+            "taxa": "Micropterus_salmoides (alien_foreign)",
+        },
+        {"basin": "B", "campaign": "c1", "group": "not_in_traits", "taxa": "Rhinogobius_sp"},
+    ]
+    names = {"Anguilla_japonica": "ウナギ", "Micropterus_salmoides": "オオクチバス"}
+    assert findings.indicator_lines(rows, names) == [
+        "Red List species (Ministry of the Environment): *Anguilla japonica* (ウナギ) [EN], "
+        "*Oryzias latipes* [VU]",
+        "Alien species: *Micropterus salmoides* (オオクチバス) [from abroad]",
+    ]
+    assert findings.indicator_lines(rows, names, "ja") == [
+        "環境省レッドリスト掲載種：ウナギ [EN]、*Oryzias latipes* [VU]",
+        "外来種：オオクチバス [国外外来]",
+    ]
+
+
+def test_findings_page_sections_and_warnings():
+    samples = [{"sample": "s1", "basin": "Hayase", "campaign": "2025-spring", "type": "sample"}]
+    warning = {
+        "campaign": "2025-spring",
+        "sample": "s1",
+        "message": "s1: 50 % merged",
+        "likely_cause": "low quality",
+        "setting": "merge.retry_lengths",
+    }
+    text = findings.findings_rst(
+        ["Hayase"],
+        [WHOLE],
+        PER,
+        [VERDICT],
+        [],
+        {},
+        [warning],
+        [{"warning": "campaign 2025-spring has no negative control"}],
+        samples,
+    )
+    assert text.startswith("What the fish eDNA says, basin by basin (1 basin(s))")
+    assert "\nHayase basin\n~~~~" in text
+    assert "- s1: 50 % merged. Likely cause: low quality. Try: merge.retry_lengths." in text
+    assert "- campaign 2025-spring has no negative control" in text
+    assert "No indicator taxa detected." in text
+
+
+def _chromium(*args: str) -> subprocess.CompletedProcess:
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True)
+
+
+def _report(work, name="report.html"):
+    report = work / name
+    cmd = [*snakemake_cmd(), "--snakefile", str(ROOT / "Snakefile"), "--directory", str(work)]
+    cmd += ["--configfile", str(work / "config.yaml"), "--report", str(report)]
+    subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return report
+
+
+def _start_page(report) -> str:
+    dom = _chromium("--virtual-time-budget=10000", "--dump-dom", report.as_uri()).stdout
+    start = dom.index('<h1 class="title">Fish eDNA monitoring of river basins')
+    return html.unescape(re.sub(r"<[^>]+>", "", dom[start : start + 40000]))
+
+
+def _rows(path):
+    return findings.read_rows(path)
+
+
+@pytest.mark.workflow
+@needs_chromium
+def test_start_page_states_each_basins_tallies(dev_run):
+    text = _start_page(_report(dev_run.parent))
+    per = _rows(dev_run / "tallies" / "basin_campaign.tsv")
+    for whole in _rows(dev_run / "tallies" / "basin.tsv"):
+        b = whole["basin"]
+        expected = (
+            f"In the {b} basin, fish eDNA identified {whole['n_orders']} orders, "
+            f"{whole['n_families']} families and {whole['n_species']} species over "
+            f"{whole['n_campaigns']} campaigns ("
+            + "; ".join(
+                f"{r['campaign']}: {r['n_orders']} orders, {r['n_families']} families, "
+                f"{r['n_species']} species"
+                for r in per
+                if r["basin"] == b
+            )
+            + ")."
+        )
+        assert " ".join(expected.split()) in " ".join(text.split()), expected
+    # the verdicts with their numbers, and the findings before the methods
+    for v in _rows(dev_run / "stats" / "recovery_verdicts.tsv"):
+        site, ref = v["site"], v["reference_site"]
+        assert f"{site} (impacted) against the reference site {ref}: {v['verdict']}" in text
+    assert text.index("Kanose basin") < text.index("Each sample's read pairs were")
+    assert (
+        "Red List species (Ministry of the Environment): Abbottina rivularis (ツチフキ) [EN]"
+        in " ".join(text.split())
+    )
+    ARTEFACTS.mkdir(exist_ok=True)
+    shot = ARTEFACTS / "report_start_example.png"
+    _chromium(
+        "--window-size=1300,1400",
+        "--virtual-time-budget=10000",
+        f"--screenshot={shot}",
+        (dev_run.parent / "report.html").as_uri(),
+    )
+    assert shot.stat().st_size > 10_000
+
+
+@pytest.mark.workflow
+@needs_chromium
+def test_japanese_names_and_report_in_japanese(tmp_path):
+    """Basins and sites named in Japanese, report.language ja: the Japanese sentence on the
+    start page, and the figures drawn without a missing glyph."""
+    if not DEV.is_dir():
+        pytest.skip("the shared data set is not there")
+    names = {
+        "Hayase": "早瀬川",
+        "HY-up": "早瀬上流",
+        "HY-mine": "早瀬鉱山下",
+        "HY-down": "早瀬下流",
+    }
+
+    def edit(row):
+        row["basin"] = names.get(row["basin"], row["basin"])
+        row["site"] = names.get(row["site"], row["site"])
+        if row["site"] == "早瀬鉱山下":
+            row["site_role"] = "impacted"
+        return row
+
+    campaigns = dev_sheets(tmp_path / "sheets", keep=lambda r: r["basin"] == "Hayase", edit=edit)
+    config = example_config(campaigns)
+    config["report"] = {"language": "ja"}
+    run_workflow(tmp_path, config)
+    log = (tmp_path / "results" / "logs" / "tallies.log").read_text()
+    log += (tmp_path / "results" / "logs" / "stats.log").read_text()
+    assert "missing from" not in log  # matplotlib's missing-glyph warning
+    text = " ".join(_start_page(_report(tmp_path)).split())
+    whole = _rows(tmp_path / "results" / "tallies" / "basin.tsv")[0]
+    assert whole["basin"] == "早瀬川"
+    assert (
+        f"早瀬川水系では、2回の調査で魚類 {whole['n_orders']}目{whole['n_families']}科"
+        f"{whole['n_species']}種 の環境DNAが検出されました" in text
+    )
+    assert "早瀬鉱山下（影響地点）と対照地点 早瀬上流 の比較: 回復傾向" in text
+    assert "環境省レッドリスト掲載種：ツチフキ [EN]" in text
+    ARTEFACTS.mkdir(exist_ok=True)
+    shot = ARTEFACTS / "report_start_ja.png"
+    _chromium(
+        "--window-size=1300,1400",
+        "--virtual-time-budget=10000",
+        f"--screenshot={shot}",
+        (tmp_path / "report.html").as_uri(),
+    )
+    assert shot.stat().st_size > 10_000

@@ -1,0 +1,26 @@
+"""Snakemake adapter: the findings of every basin for the report's start page."""
+
+import sys
+
+from riverfish import findings
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+
+with open(sm.log[0], "w") as log:
+    sys.stderr = log
+    read = findings.read_rows
+    names = {r["taxon"]: r.get("common_name", "") for r in read(sm.input.site_detections)}
+    text = findings.findings_rst(
+        sm.params.basins,
+        read(sm.input.basin),
+        read(sm.input.basin_campaign),
+        read(sm.input.verdicts),
+        read(sm.input.indicators),
+        names,
+        read(sm.input.run_warnings),
+        read(sm.input.control_warnings),
+        read(sm.input.samples),
+        language=sm.params.language,
+    )
+    findings.write_text(text, sm.output[0])
+    log.write(text)
