@@ -169,10 +169,12 @@ def _report(work, name="report.html"):
     return report
 
 
-def _start_page(report) -> str:
+def _start_page(report, raw: bool = False) -> str:
+    """The start page as the browser drew it: its text, or (``raw``) its HTML."""
     dom = _chromium("--virtual-time-budget=10000", "--dump-dom", report.as_uri()).stdout
     start = dom.index('<h1 class="title">Fish eDNA monitoring of river basins')
-    return html.unescape(re.sub(r"<[^>]+>", "", dom[start : start + 40000]))
+    page = dom[start : start + 60000]
+    return page if raw else html.unescape(re.sub(r"<[^>]+>", "", page))
 
 
 def _rows(path):
@@ -182,7 +184,16 @@ def _rows(path):
 @pytest.mark.workflow
 @needs_chromium
 def test_start_page_states_each_basins_tallies(dev_run):
-    text = _start_page(_report(dev_run.parent))
+    report = _report(dev_run.parent)
+    text = _start_page(report)
+    page = _start_page(report, raw=True)
+    # the tallies as an HTML table: each campaign's row, then the basin's total
+    for r in _rows(dev_run / "tallies" / "basin_campaign.tsv"):
+        cells = [r["campaign"], r["n_orders"], r["n_families"], r["n_species"]]
+        assert "<tr>" + "\n".join(f"<td>{c}</td>" for c in cells) + "\n</tr>" in page, cells
+    sites = _rows(dev_run / "tallies" / "site_campaign.tsv")
+    mine = [r["n_species"] for r in sites if r["site"] == "HY-mine"]
+    assert "<tr><td>HY-mine (impacted)</td>\n" + "\n".join(f"<td>{n}</td>" for n in mine) in page
     per = _rows(dev_run / "tallies" / "basin_campaign.tsv")
     for whole in _rows(dev_run / "tallies" / "basin.tsv"):
         b = whole["basin"]
@@ -247,7 +258,10 @@ def test_japanese_names_and_report_in_japanese(tmp_path):
     log = (tmp_path / "results" / "logs" / "tallies.log").read_text()
     log += (tmp_path / "results" / "logs" / "stats.log").read_text()
     assert "missing from" not in log  # matplotlib's missing-glyph warning
-    text = " ".join(_start_page(_report(tmp_path)).split())
+    report = _report(tmp_path)
+    text = " ".join(_start_page(report).split())
+    page = _start_page(report, raw=True)
+    assert '<th class="head">調査回</th>' in page and "<td>早瀬鉱山下 (影響地点)</td>" in page
     whole = _rows(tmp_path / "results" / "tallies" / "basin.tsv")[0]
     assert whole["basin"] == "早瀬川"
     assert (

@@ -232,6 +232,50 @@ def indicator_lines(
     return lines
 
 
+def list_table(header: list[str], rows: list[list], title: str = "") -> list[str]:
+    """A reStructuredText list-table (renders as an HTML table in the report)."""
+    out = [f".. list-table:: {title}".rstrip(), "   :header-rows: 1", ""]
+    for row in [header, *rows]:
+        cells = [str(c) if str(c) else "–" for c in row]
+        out.append(f"   * - {cells[0]}")
+        out += [f"     - {c}" for c in cells[1:]]
+    return [*out, ""]
+
+
+def tally_table(whole: Mapping, per: list[Mapping], language: str = "en") -> list[str]:
+    """Orders, families and species per campaign and over all campaigns."""
+    if language == "ja":
+        header, total = ["調査回", "目", "科", "種"], "全調査回"
+    else:
+        header, total = ["Campaign", "Orders", "Families", "Species"], "All campaigns"
+    keys = ("n_orders", "n_families", "n_species")
+    rows = [[r["campaign"], *(r[k] for k in keys)] for r in per]
+    rows.append([f"**{total}**", *(f"**{whole[k]}**" for k in keys)])
+    return list_table(header, rows)
+
+
+def site_table(
+    site_rows: list[Mapping],
+    sites: list[str],
+    campaigns: list[str],
+    roles: Mapping[str, str],
+    language: str = "en",
+) -> list[str]:
+    """Species per site (in sheet order, the role marked) and campaign."""
+    by = {(r["site"], r["campaign"]): r["n_species"] for r in site_rows}
+    mark = {"reference": ("reference", "対照地点"), "impacted": ("impacted", "影響地点")}
+    k = 1 if language == "ja" else 0
+    header = ["地点" if language == "ja" else "Site", *campaigns]
+    rows = []
+    for site in sites:
+        role = roles.get(site, "")
+        name = site.replace("*", "\\*").replace("`", "\\`")
+        label = f"{name} ({mark[role][k]})" if role in mark else name
+        rows.append([label, *(by.get((site, c), "") for c in campaigns)])
+    title = "地点別の種数" if language == "ja" else "Species per site"
+    return list_table(header, rows, title)
+
+
 def _warning_text(w: Mapping, language: str) -> str:
     """A run-quality warning as on the Run quality page (its message is English)."""
     cause = "考えられる原因" if language == "ja" else "Likely cause"
@@ -251,8 +295,10 @@ def findings_rst(
     control_warnings: list[Mapping],
     samples: list[Mapping],
     language: str = "en",
+    site_rows: list[Mapping] | None = None,
 ) -> str:
-    """The report's start page: the findings of every basin, then the control warnings."""
+    """The report's start page: the findings of every basin (with its tallies and the
+    species per site as tables), then the control warnings."""
     _check_language(language)
     t = TEXT[language]
     out = []
@@ -275,6 +321,15 @@ def findings_rst(
         if whole is not None:
             per = [r for r in basin_campaign_rows if r["basin"] == basin]
             out += [basin_sentence(basin, whole, per, language), ""]
+            out += tally_table(whole, per, language)
+        here = [r for r in samples if r["basin"] == basin and r.get("type", "sample") == "sample"]
+        sites = [s for s in dict.fromkeys(r.get("site", "") for r in here) if s]
+        campaigns = list(dict.fromkeys(r["campaign"] for r in here))
+        roles = {r.get("site", ""): r.get("site_role", "") for r in here}
+        if sites and site_rows is not None:
+            out += site_table(
+                [r for r in site_rows if r["basin"] == basin], sites, campaigns, roles, language
+            )
         verdicts = [r for r in verdict_rows if r["basin"] == basin]
         if verdicts:
             out += [f"- {verdict_sentence(r, language)}" for r in verdicts] + [""]

@@ -32,6 +32,7 @@ rule findings:
         samples=rules.sample_table.output[0],
         basin=rules.tallies.output.basin,
         basin_campaign=rules.tallies.output.basin_campaign,
+        site_campaign=rules.tallies.output.site_campaign,
         indicators=rules.tallies.output.indicators,
         site_detections=rules.detections.output.site_detections,
         verdicts=rules.stats.output.verdicts,

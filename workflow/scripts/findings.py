@@ -21,6 +21,7 @@ with open(sm.log[0], "w") as log:
         read(sm.input.control_warnings),
         read(sm.input.samples),
         language=sm.params.language,
+        site_rows=read(sm.input.site_campaign),
     )
     findings.write_text(text, sm.output[0])
     log.write(text)
