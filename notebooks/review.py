@@ -289,6 +289,31 @@ def readable(table: pd.DataFrame) -> pd.DataFrame:
     return shown.rename(columns={"taxon": "scientific name", "common_name": "Japanese name"})
 
 
+def html_table(table: pd.DataFrame, digits: int = 2) -> str:
+    """A table as a page sent round shows it: no index column, decimals rounded to
+    ``digits``, whole numbers without decimals, missing values as a dash (never ``<NA>``
+    or ``nan``)."""
+    shown = table.copy()
+    for col in shown.columns:
+        values = shown[col]
+        if pd.api.types.is_float_dtype(values):
+            whole = values.dropna()
+            if len(whole) and (whole % 1 == 0).all():
+                shown[col] = values.astype("Int64")
+    styler = shown.style.hide(axis="index").format(precision=digits, na_rep="–", thousands=",")
+    return styler.to_html()
+
+
+def readable_tables() -> None:
+    """Show every DataFrame of the notebook with :func:`html_table` (in Jupyter and in
+    the HTML a notebook is rendered to); the tables themselves are not changed."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        shell.display_formatter.formatters["text/html"].for_type(pd.DataFrame, html_table)
+
+
 def export_table(table: pd.DataFrame, path: str | Path) -> Path:
     """Write a table as UTF-8 TSV (or an Excel workbook when the name ends in .xlsx)."""
     path = Path(path).expanduser()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import sys
 
 import nbformat
@@ -364,3 +365,42 @@ def test_recovery_trends_notebook_shows_the_tallies_and_states_the_trend(
 
     images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(images) == 5  # four figures and the recovery plot of results/plots
+
+
+@pytest.mark.workflow
+def test_render_command_writes_pages_without_code(dev_run, tmp_path):
+    """notebooks/render.py: both notebooks of a basin as HTML pages to send round: no
+    code, no index column, numbers rounded, no <NA>."""
+    import render
+
+    pages = render.render(dev_run, "Kanose", tmp_path)
+    assert [p.name for p in pages] == [
+        "Kanose_species_tables.html",
+        "Kanose_recovery_trends.html",
+    ]
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "review." not in text and "import " not in text  # no code cell
+        assert "&lt;NA&gt;" not in text and ">nan<" not in text
+        assert "row_heading" not in text  # no index column
+        cells = re.findall(r"<td[^>]*>([^<]*)</td>", text)
+        assert cells
+        assert not [c for c in cells if re.fullmatch(r"-?\d+\.\d{3,}", c.strip())]
+    trends = pages[1].read_text(encoding="utf-8")
+    verdict = read_text(dev_run / "stats" / "recovery_verdicts.tsv").set_index("site")
+    assert f"<strong>{verdict.loc['KN-mine', 'verdict']}</strong>" in trends
+    # the same from the command line, with a clear error on a folder without results
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(NOTEBOOKS / "render.py"),
+            "--basin",
+            "Kanose",
+            "--results",
+            str(tmp_path / "nothing"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1 and "holds no workflow results" in proc.stderr
