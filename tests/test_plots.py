@@ -135,23 +135,48 @@ def test_richness_figure_other_metric():
 
 def test_heatmap_cells_and_annotations(tmp_path):
     matrix = plots.heatmap_matrix(site_detections(), CAMPAIGNS, "Alpha")
-    # order Perciformes before Salmoniformes; undetected Zacco not a row
+    # order Perciformes before Salmoniformes; undetected Zacco not a row; per site
     assert matrix.index.tolist() == ["Cottus_pollux", "Salvelinus_leucomaenis"]
-    assert matrix.columns.tolist() == CAMPAIGNS
-    assert matrix.to_numpy().tolist() == [[0, 1, 0], [3, 0, 2]]
+    assert matrix.columns.tolist() == [(c, s) for c in CAMPAIGNS for s in ("A-mine", "A-up")]
+    assert matrix.to_numpy().tolist() == [[0, 0, 0, 1, 0, 0], [1, 2, 0, 0, 0, 2]]
 
-    fig = plots.heatmap_figure(site_detections(), CAMPAIGNS, "Alpha")
+    # with the sheets: sites upstream to downstream as there, only where sampled, and the
+    # colour scale fixed to the most replicates a site had
+    samples = pd.DataFrame(
+        [
+            (f"{site}_{c}_{r}", "Alpha", site, c, r, "sample")
+            for c in CAMPAIGNS
+            for site in ("A-up", "A-mine", "A-down")
+            for r in (1, 2, 3)
+            if not (site == "A-down" and c == "2024-autumn")
+        ],
+        columns=["sample", "basin", "site", "campaign", "replicate", "type"],
+    )
+    fig = plots.heatmap_figure(site_detections(), CAMPAIGNS, "Alpha", samples)
     ax = fig.axes[0]
-    assert ax.get_xlabel() == "Campaign"
     assert ax.get_ylabel() == "Taxon"
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        "A-up",
+        "A-mine",
+        "A-down",
+        "A-up",
+        "A-mine",
+        "A-up",
+        "A-mine",
+        "A-down",
+    ]
     assert [t.get_text() for t in ax.get_yticklabels()] == [
         "Cottus pollux",
         "Salvelinus leucomaenis",
     ]
-    assert ax.images[0].get_array().tolist() == [[0, 1, 0], [3, 0, 2]]
-    assert sorted(t.get_text() for t in ax.texts) == ["1", "2", "3"]
+    assert ax.images[0].get_array().tolist() == [
+        [0, 0, 0, 1, 0, 0, 0, 0],
+        [2, 1, 0, 0, 0, 2, 0, 0],
+    ]
+    assert ax.images[0].get_clim() == (0, 3)
+    assert sorted(t.get_text() for t in ax.texts) == ["1", "1", "2", "2"]
     colorbar_ax = fig.axes[1]
-    assert colorbar_ax.get_ylabel() == "Positive replicates (summed over sites)"
+    assert colorbar_ax.get_ylabel() == "Positive field replicates (of up to 3)"
     check_files(fig, tmp_path)
 
 
@@ -273,3 +298,27 @@ def test_japanese_names_have_every_glyph(tmp_path, recwarn):
     missing = [str(w.message) for w in recwarn if "missing from" in str(w.message)]
     assert missing == []
     assert "IPAexGothic" in plots.FONT_FAMILY
+
+
+def test_richness_figure_marks_the_reference_and_impacted_sites():
+    samples = pd.DataFrame(
+        [
+            ("s1", "Alpha", "A-up", "2024-spring", 1, "sample", "reference"),
+            ("s2", "Alpha", "A-mine", "2024-spring", 1, "sample", "impacted"),
+            ("s3", "Alpha", "A-down", "2024-spring", 1, "sample", ""),
+            ("s4", "Beta", "B-2", "2024-spring", 1, "sample", ""),
+            ("s5", "Beta", "B-1", "2024-spring", 1, "sample", ""),
+        ],
+        columns=["sample", "basin", "site", "campaign", "replicate", "type", "site_role"],
+    )
+    fig = plots.richness_figure(site_campaign(), CAMPAIGNS, samples=samples)
+    alpha, beta = [ax for ax in fig.axes if ax.axison]
+    # sheet order, roles in the legend, the reference dashed
+    assert [t.get_text() for t in alpha.get_legend().get_texts()] == [
+        "A-up (reference)",
+        "A-mine (impacted)",
+        "A-down",
+    ]
+    ref = next(line for line in alpha.get_lines() if line.get_label() == "A-up (reference)")
+    assert ref.get_linestyle() == "--"
+    assert [t.get_text() for t in beta.get_legend().get_texts()] == ["B-2", "B-1"]

@@ -83,13 +83,18 @@ def _style(ax) -> None:
 
 
 def richness_figure(
-    site_campaign: pd.DataFrame, campaigns: Sequence[str], metric: str = "n_species"
+    site_campaign: pd.DataFrame,
+    campaigns: Sequence[str],
+    metric: str = "n_species",
+    samples: pd.DataFrame | None = None,
 ) -> Figure:
     """Richness of every site over the campaigns: one panel per basin, one line per site.
 
     ``site_campaign`` is the site × campaign tally table (basin, site, campaign,
     n_orders, n_families, n_species); ``metric`` is one of its count columns. A site not
-    sampled in a campaign has a gap there.
+    sampled in a campaign has a gap there. With ``samples`` (the sheets), sites follow the
+    sheet order and the reference site (dashed, black) and impacted sites are marked in the
+    legend.
     """
     if metric not in METRIC_LABELS:
         raise InputError(
@@ -109,10 +114,17 @@ def richness_figure(
     position = {c: i for i, c in enumerate(campaigns)}
     for ax, basin in zip(axes, basins, strict=False):
         sub = table.loc[table["basin"] == basin]
-        for site, rows in sub.groupby("site", sort=True):
+        order, roles = _site_roles(samples, basin, sorted(set(sub["site"])))
+        for site in order:
+            rows = sub.loc[sub["site"] == site]
+            if rows.empty:
+                continue
             y = np.full(len(campaigns), np.nan)
             y[rows["campaign"].map(position).to_numpy()] = rows[metric].to_numpy(float)
-            ax.plot(x, y, marker="o", linewidth=1.5, markersize=4, label=site)
+            role = roles.get(site, "")
+            style = {"linestyle": "--", "color": "black"} if role == "reference" else {}
+            label = f"{site} ({role})" if role in ("reference", "impacted") else site
+            ax.plot(x, y, marker="o", linewidth=1.5, markersize=4, label=label, **style)
         ax.set_title(basin)
         ax.set_xticks(x, list(campaigns), rotation=30 if len(campaigns) > 3 else 0, ha="center")
         ax.set_xlim(-0.3, len(campaigns) - 0.7)
@@ -133,79 +145,146 @@ def richness_figure(
     return fig
 
 
+def _site_roles(
+    samples: pd.DataFrame | None, basin: str, fallback: list[str]
+) -> tuple[list[str], dict[str, str]]:
+    """A basin's sites in sheet order with their site_role; without the sheets, the given
+    order and no roles."""
+    if samples is None:
+        return fallback, {}
+    sheet = samples.copy()
+    for col in ("basin", "site", "type"):
+        sheet[col] = as_text(sheet[col])
+    sheet["site_role"] = as_text(sheet["site_role"]) if "site_role" in sheet else ""
+    fields = sheet.loc[(sheet["basin"] == basin) & (sheet["type"] == "sample")]
+    order = list(dict.fromkeys(fields["site"]))
+    order += [s for s in fallback if s not in order]
+    roles = dict(zip(fields["site"], fields["site_role"].str.lower(), strict=True))
+    return order, roles
+
+
 def heatmap_matrix(
-    site_detections: pd.DataFrame, campaigns: Sequence[str], basin: str
+    site_detections: pd.DataFrame,
+    campaigns: Sequence[str],
+    basin: str,
+    samples: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Positive replicates of each taxon of a basin per campaign, summed over its sites.
+    """Positive field replicates of each taxon of a basin per campaign and site.
 
     Only rows with ``detected`` true count. Rows (taxa) are ordered by order, family,
-    taxon; columns are the campaigns in the given order (all of them, zeros included).
+    taxon; columns are (campaign, site) pairs, campaigns in the given order and sites in
+    the order of the sample sheets (``samples``: the field samples decide which sites were
+    sampled in which campaign; without it, the sites of the detections, alphabetically).
     """
     require_columns(
         site_detections,
-        ("basin", "campaign", "taxon", "order", "family", "positive_replicates"),
+        ("basin", "site", "campaign", "taxon", "order", "family", "positive_replicates"),
         "the site detections table",
     )
     dets = site_detections.copy()
-    for col in ("basin", "campaign", "taxon", "order", "family"):
+    for col in ("basin", "site", "campaign", "taxon", "order", "family"):
         dets[col] = as_text(dets[col])
     if "detected" in dets.columns:
         dets = dets.loc[as_bool(dets["detected"])]
     dets = dets.loc[(dets["basin"] == basin) & dets["campaign"].isin(list(campaigns))]
+    columns = _sampled_sites(samples, basin, campaigns) if samples is not None else None
+    if columns is None:
+        sites = sorted(set(dets["site"]))
+        columns = [(c, s) for c in campaigns for s in sites]
     taxa = (
         dets.loc[:, ["order", "family", "taxon"]]
         .drop_duplicates("taxon")
         .sort_values(["order", "family", "taxon"])["taxon"]
     )
     matrix = dets.pivot_table(
-        index="taxon", columns="campaign", values="positive_replicates", aggfunc="sum"
+        index="taxon", columns=["campaign", "site"], values="positive_replicates", aggfunc="sum"
     )
-    matrix = matrix.reindex(index=list(taxa), columns=list(campaigns)).fillna(0).astype(int)
-    matrix.columns.name = None
+    index = pd.MultiIndex.from_tuples(columns, names=["campaign", "site"])
+    matrix = matrix.reindex(index=list(taxa), columns=index).fillna(0).astype(int)
     return matrix
 
 
-def heatmap_figure(site_detections: pd.DataFrame, campaigns: Sequence[str], basin: str) -> Figure:
-    """Taxon × campaign heat map of one basin; each cell is annotated with its number.
+def _sampled_sites(samples: pd.DataFrame, basin: str, campaigns: Sequence[str]) -> list:
+    """(campaign, site) of a basin's field samples: campaigns in order, sites in sheet order."""
+    sheet = samples.copy()
+    for col in ("basin", "site", "campaign", "type"):
+        sheet[col] = as_text(sheet[col])
+    fields = sheet.loc[(sheet["basin"] == basin) & (sheet["type"] == "sample")]
+    sites = list(dict.fromkeys(fields["site"]))
+    sampled = set(zip(fields["campaign"], fields["site"], strict=True))
+    return [(c, s) for c in campaigns for s in sites if (c, s) in sampled]
 
-    A cell is the number of positive replicates of the taxon in the campaign, summed over
-    the basin's sites (see :func:`heatmap_matrix`); empty cells are not annotated.
-    """
-    matrix = heatmap_matrix(site_detections, campaigns, basin)
-    n_taxa = len(matrix.index)
-    height = min(max(2.5, 0.2 * n_taxa + 1.6), 11.0)
+
+def _max_replicates(samples: pd.DataFrame | None, basin: str, fallback: int) -> int:
+    """The most field replicates (water samples) of a site in a campaign of the basin."""
+    if samples is None:
+        return max(fallback, 1)
+    sheet = samples.copy()
+    for col in ("basin", "type"):
+        sheet[col] = as_text(sheet[col])
+    fields = sheet.loc[(sheet["basin"] == basin) & (sheet["type"] == "sample")]
+    if fields.empty:
+        return max(fallback, 1)
+    counts = fields.groupby(["campaign", "site"])["replicate"].nunique()
+    return max(int(counts.max()), fallback, 1)
+
+
+def heatmap_figure(
+    site_detections: pd.DataFrame,
+    campaigns: Sequence[str],
+    basin: str,
+    samples: pd.DataFrame | None = None,
+) -> Figure:
+    """Which fish where: taxa × (campaign, site) grid of one basin, each cell the number of
+    field replicates that detected the taxon at the site (annotated), the colour scale
+    fixed from 0 to the most replicates a site had, sites upstream to downstream as in the
+    sheets, campaigns separated by lines (see :func:`heatmap_matrix`)."""
+    matrix = heatmap_matrix(site_detections, campaigns, basin, samples)
+    n_taxa, n_cols = matrix.shape
+    height = min(max(2.8, 0.2 * n_taxa + 2.0), 11.0)
     fig = _new_figure(A4_WIDTH, height)
     ax = fig.subplots()
-    ax.set_title(f"{basin}: detections per campaign")
-    ax.set_xlabel("Campaign")
+    ax.set_title(f"{basin}: detections per site and campaign")
     ax.set_ylabel("Taxon")
-    if n_taxa == 0:
+    if n_taxa == 0 or n_cols == 0:
         ax.text(0.5, 0.5, "no detections", ha="center", va="center", transform=ax.transAxes)
-        ax.set_xticks(range(len(campaigns)), list(campaigns))
+        ax.set_xticks([])
         ax.set_yticks([])
         _style(ax)
         return fig
     values = matrix.to_numpy()
-    vmax = max(int(values.max()), 1)
+    vmax = _max_replicates(samples, basin, int(values.max()))
     image = ax.imshow(values, cmap="Blues", vmin=0, vmax=vmax, aspect="auto", interpolation="none")
-    ax.set_xticks(range(len(campaigns)), list(campaigns))
+    sites = [s for _, s in matrix.columns]
+    ax.set_xticks(range(n_cols), sites, rotation=90 if n_cols > 8 else 0, fontsize=FONT_SIZE - 1)
     labels = [t.replace("_", " ") for t in matrix.index]
     ax.set_yticks(range(n_taxa), labels, fontsize=FONT_SIZE - 1)
-    for i in range(n_taxa):
-        for j in range(len(campaigns)):
-            value = int(values[i, j])
-            if value > 0:
-                ax.text(
-                    j,
-                    i,
-                    str(value),
-                    ha="center",
-                    va="center",
-                    fontsize=FONT_SIZE - 1,
-                    color="white" if value > vmax / 2 else "black",
-                )
+    # the campaigns above their sites, with a line between them
+    camps = [c for c, _ in matrix.columns]
+    top = ax.secondary_xaxis("top")
+    starts = [i for i, c in enumerate(camps) if i == 0 or camps[i - 1] != c]
+    ends = [*starts[1:], n_cols]
+    top.set_xticks([(a + b - 1) / 2 for a, b in zip(starts, ends, strict=True)])
+    top.set_xticklabels([camps[a] for a in starts], fontsize=FONT_SIZE)
+    top.tick_params(length=0)
+    for a in starts[1:]:
+        ax.axvline(a - 0.5, color="#333333", linewidth=1.2)
+    if n_taxa * n_cols <= 1500:
+        for i in range(n_taxa):
+            for j in range(n_cols):
+                value = int(values[i, j])
+                if value > 0:
+                    ax.text(
+                        j,
+                        i,
+                        str(value),
+                        ha="center",
+                        va="center",
+                        fontsize=FONT_SIZE - 2,
+                        color="white" if value > vmax / 2 else "black",
+                    )
     colorbar = fig.colorbar(image, ax=ax, shrink=0.8)
-    colorbar.set_label("Positive replicates (summed over sites)", size=FONT_SIZE)
+    colorbar.set_label(f"Positive field replicates (of up to {vmax})", size=FONT_SIZE)
     colorbar.ax.tick_params(labelsize=FONT_SIZE - 1)
     colorbar.ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     _style(ax)

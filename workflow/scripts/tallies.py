@@ -33,9 +33,11 @@ with open(sm.log[0], "w") as log:
         tallies.write_species_tsv(tables[name], path)
     tallies.write_species_workbook(tables, sm.output.workbook)
 
-    plots.write_figure(plots.richness_figure(site_campaign, campaigns), sm.output.richness_plot)
+    plots.write_figure(
+        plots.richness_figure(site_campaign, campaigns, samples=samples), sm.output.richness_plot
+    )
     for name, path in zip(sm.params.basins, sm.output.heatmaps, strict=True):
-        plots.write_figure(plots.heatmap_figure(sites, campaigns, name), path)
+        plots.write_figure(plots.heatmap_figure(sites, campaigns, name, samples), path)
     tracking = read_tsv(sm.input.tracking, dtype={"sample": str})
     plots.write_figure(plots.read_tracking_figure(tracking, campaigns), sm.output.tracking_plot)
     log.write(basin_campaign.to_string(index=False) + "\n\n" + basin.to_string(index=False) + "\n")
