@@ -207,7 +207,7 @@ def read_tracking() -> pd.DataFrame:
 def test_read_tracking_stacked_bars(tmp_path):
     fig = plots.read_tracking_figure(read_tracking(), CAMPAIGNS)
     ax = fig.axes[0]
-    assert ax.get_xlabel() == "Read pairs (count)"
+    assert ax.get_xlabel() == "% of raw read pairs"
     assert ax.get_ylabel() == "Sample"
     # samples grouped by campaign in the given order
     assert [t.get_text() for t in ax.get_yticklabels()] == ["S2", "blank", "S1"]
@@ -218,10 +218,23 @@ def test_read_tracking_stacked_bars(tmp_path):
         "lost: blank correction",
     ]
     widths = np.array([[patch.get_width() for patch in b] for b in bars])
-    # every bar adds up to the raw read pairs; the first segment is what was kept
-    assert widths.sum(axis=0).tolist() == [2000, 100, 1000]
-    assert widths[0].tolist() == [1480, 20, 690]
+    # every bar adds up to 100 % of its raw read pairs; the first segment is what was kept
+    assert widths.sum(axis=0) == pytest.approx([100, 100, 100])
+    assert widths[0] == pytest.approx([74.0, 20.0, 69.0])
+    # the raw read pairs at the end of each bar
+    assert [t.get_text() for t in ax.texts] == ["2,000", "100", "1,000"]
     check_files(fig, tmp_path)
+
+
+def test_read_tracking_of_200_samples_in_two_panels():
+    rows = read_tracking().iloc[[0]].copy()
+    many = pd.concat([rows.assign(sample=f"S{i:03d}") for i in range(200)], ignore_index=True)
+    fig = plots.read_tracking_figure(many, CAMPAIGNS)
+    panels = [ax for ax in fig.axes if ax.get_yticklabels()]
+    assert len(panels) == 2
+    assert [len(ax.get_yticklabels()) for ax in panels] == [100, 100]
+    assert min(t.get_fontsize() for t in panels[0].get_yticklabels()) >= 6
+    assert fig.get_figwidth() <= 8.27
 
 
 def test_read_tracking_needs_two_steps():

@@ -291,16 +291,23 @@ def heatmap_figure(
     return fig
 
 
+#: samples in one panel of the read-tracking figure; more samples make more panels
+TRACKING_PANEL_ROWS = 100
+
+
 def read_tracking_figure(
     read_tracking: pd.DataFrame, campaigns: Sequence[str] | None = None
 ) -> Figure:
-    """Reads of every sample through the steps: one stacked horizontal bar per sample.
+    """Reads of every sample through the steps, as shares of its raw read pairs: one
+    stacked horizontal bar per sample, its raw pairs written at its end.
 
-    The bar's left part is what the last step kept; each further segment is what one step
-    lost, so the whole bar is the raw read pairs. The read-tracking columns present
+    The bar's left part is the share the last step kept; each further segment is the share
+    one step lost, so every bar ends at 100 %. The read-tracking columns present
     (raw_pairs, merged, primer_trimmed, length_ok, in_asvs, after_controls; at least two)
-    are used; an empty cell (e.g. after_controls of a blank) counts as no loss.
-    Samples are grouped by campaign (in the order of ``campaigns`` when given).
+    are used; an empty cell (e.g. after_controls of a blank) counts as no loss. Samples
+    are grouped by campaign (in the order of ``campaigns`` when given), at most
+    ``TRACKING_PANEL_ROWS`` to a panel, panels side by side, so that 200 samples stay
+    readable (two panels of 100, a taller page).
     """
     require_columns(read_tracking, ("sample",), "the read-tracking table")
     steps = [s for s in READ_TRACKING_STEPS if s in read_tracking.columns]
@@ -318,32 +325,51 @@ def read_tracking_figure(
         table = table.sort_values(["campaign", "_row"], key=campaign_sort_key(campaigns))
     values = table.loc[:, steps].apply(pd.to_numeric, errors="coerce")
     values = values.ffill(axis=1).fillna(0)
-    kept = values[steps[-1]].to_numpy(float)
+    raw = values[steps[0]].to_numpy(float)
+    scale = np.where(raw > 0, 100.0 / np.maximum(raw, 1), 0.0)
+    kept = values[steps[-1]].to_numpy(float) * scale
     losses = {
-        step: np.clip(values[prev].to_numpy(float) - values[step].to_numpy(float), 0, None)
+        step: np.clip(values[prev].to_numpy(float) - values[step].to_numpy(float), 0, None) * scale
         for prev, step in zip(steps[:-1], steps[1:], strict=True)
     }
     labels = [str(s) for s in table["sample"]]
     n = len(labels)
-    fig = _new_figure(A4_WIDTH, min(max(2.5, 0.22 * n + 1.8), 11.0))
-    ax = fig.subplots()
-    y = np.arange(n)
-    left = np.zeros(n)
-    ax.barh(y, kept, left=left, height=0.75, color="#2b6ca3", label=READ_KEPT_LABELS[steps[-1]])
-    left = left + kept
+    n_panels = max(1, math.ceil(n / TRACKING_PANEL_ROWS))
+    per_panel = math.ceil(n / n_panels) if n else 1
+    fig = _new_figure(A4_WIDTH, min(max(2.5, (0.2 if n <= 40 else 0.14) * per_panel + 1.9), 16.0))
+    axes = fig.subplots(1, n_panels, squeeze=False).ravel()
     palette = ["#e8a33d", "#d1495b", "#8f5aa8", "#66a182", "#9a9a9a", "#c7b27a"]
-    for colour, step in zip(palette, reversed(steps[1:]), strict=False):
-        ax.barh(y, losses[step], left=left, height=0.75, color=colour, label=READ_LOSS_LABELS[step])
-        left = left + losses[step]
-    ax.set_yticks(y, labels, fontsize=FONT_SIZE - 1 if n > 30 else FONT_SIZE)
-    ax.set_ylim(n - 0.5, -0.5)  # first sample on top, no empty margin
-    ax.set_xlabel("Read pairs (count)")
-    ax.set_ylabel("Sample")
-    ax.set_title("Read tracking: reads kept and lost at each step")
-    ax.xaxis.set_major_formatter("{x:,.0f}")
-    ax.grid(axis="x", linewidth=0.4, alpha=0.5)
-    ax.legend(fontsize=FONT_SIZE - 1, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3)
-    _style(ax)
+    size = FONT_SIZE - 1 if n_panels == 1 and per_panel <= 30 else FONT_SIZE - 2
+    for k, ax in enumerate(axes):
+        rows = np.arange(k * per_panel, min((k + 1) * per_panel, n))
+        y = np.arange(len(rows))
+        ax.barh(y, kept[rows], height=0.75, color="#2b6ca3", label=READ_KEPT_LABELS[steps[-1]])
+        left = kept[rows].copy()
+        for colour, step in zip(palette, reversed(steps[1:]), strict=False):
+            ax.barh(
+                y,
+                losses[step][rows],
+                left=left,
+                height=0.75,
+                color=colour,
+                label=READ_LOSS_LABELS[step],
+            )
+            left = left + losses[step][rows]
+        for yi, r in zip(y, rows, strict=True):
+            ax.text(101, yi, f"{raw[r]:,.0f}", va="center", ha="left", fontsize=size - 1)
+        ax.set_yticks(y, [labels[r] for r in rows], fontsize=size)
+        ax.set_ylim(len(rows) - 0.5, -0.5)  # first sample on top, no empty margin
+        ax.set_xlim(0, 100 + 6 + 2.2 * len(f"{int(raw.max()) if n else 0:,}"))
+        ax.set_xticks([0, 50, 100])
+        ax.xaxis.set_major_formatter("{x:.0f} %")
+        ax.set_xlabel("% of raw read pairs")
+        ax.grid(axis="x", linewidth=0.4, alpha=0.5)
+        _style(ax)
+        ax.tick_params(axis="y", labelsize=size)
+    axes[0].set_ylabel("Sample")
+    fig.suptitle("Read tracking: share of reads kept and lost at each step", size=FONT_SIZE + 2)
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, fontsize=FONT_SIZE - 1, loc="outside lower center", ncol=3)
     return fig
 
 
