@@ -357,11 +357,14 @@ def test_species_table_cells():
         "taxon",
         "rank",
         "common_name",
-        "spring / A-mine",
+        # sites in the sheet's order (upstream reference first), not alphabetical
         "spring / A-up",
-        "autumn / A-mine",
+        "spring / A-mine",
         "autumn / A-up",
+        "autumn / A-mine",
     ]
+    without_sheets = tallies.species_table(small_site_detections(), taxa(), CAMPAIGNS, "Alpha")
+    assert list(without_sheets.columns)[5:7] == ["spring / A-mine", "spring / A-up"]
     # sorted by order (Gobiiformes, Perciformes, Salmoniformes), family, taxon
     assert table["taxon"].tolist() == [
         "Rhinogobius_flumineus",

@@ -205,3 +205,27 @@ def test_controls_warnings_and_no_reference_site(tmp_path):
     rich = _tsv(res / "trends" / "richness.tsv")
     assert set(rich["site"]) == {"HY-up", "HY-mine"}
     assert list(rich.loc[rich["site"] == "HY-up", "campaign"]) == ["2025-spring", "2025-autumn"]
+
+
+def test_species_page_shows_the_species_table(dev_run):
+    """tables/species/<basin>.html: the TSV's taxa and cells, grouped by order and family,
+    sites in the sheet's order (upstream reference first) under each campaign."""
+    import re
+
+    table = pd.read_csv(
+        dev_run / "tables" / "species" / "Hayase.tsv", sep="\t", dtype=str, keep_default_na=False
+    )
+    page = (dev_run / "tables" / "species" / "Hayase.html").read_text(encoding="utf-8")
+    sites = [c.split(" / ")[1] for c in table.columns[5:]]
+    assert sites[:3] == ["HY-up", "HY-mine", "HY-down"]
+    heads = re.findall(r"<th>([^<]+)</th>", page)
+    assert heads == sites
+    orders = re.findall(r"<tr class='order'><td colspan='\d+'>([^<]+)</td>", page)
+    assert orders == list(dict.fromkeys(table["order"]))
+    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td>(.*?)</tr>", page)
+    assert len(rows) == len(table)
+    for (name, japanese, rank, cells), (_, rec) in zip(rows, table.iterrows(), strict=True):
+        assert "_" not in name and name.startswith("<i>")
+        assert japanese == rec["common_name"] and rank == rec["rank"]
+        shown = re.findall(r"<td class='c'>([^<]*)</td>", cells)
+        assert shown == [rec[c] for c in table.columns[5:]]

@@ -498,9 +498,10 @@ def species_table(
     family, taxon, rank, common_name, taken from ``taxonomy_info`` where it has the taxon,
     else from the detections), sorted by order, family, taxon. Then one column per
     campaign and site, named ``"<campaign> / <site>"``, in campaign order then site
-    order; a cell is ``"positive/total (reads)"`` where the taxon was detected there, else
-    empty. The site columns are those of the detections table (any row of the basin), and
-    with ``samples`` also every site with field samples.
+    order (with ``samples``: the order of the sheets, upstream to downstream; without:
+    alphabetical); a cell is ``"positive/total (reads)"`` where the taxon was detected
+    there, else empty. The site columns are those of the detections table (any row of the
+    basin), and with ``samples`` also every site with field samples.
     """
     _check_campaigns(campaigns)
     require_columns(
@@ -519,9 +520,19 @@ def species_table(
         columns_index = pd.concat(
             [columns_index, fields.loc[fields["basin"] == basin, ["campaign", "site"]]]
         )
-    columns_index = columns_index.drop_duplicates().sort_values(
-        ["campaign", "site"], key=campaign_sort_key(campaigns)
-    )
+    columns_index = columns_index.drop_duplicates()
+    if samples is not None:
+        # sites as the sheets list them (upstream to downstream), then any others
+        order = list(dict.fromkeys(fields.loc[fields["basin"] == basin, "site"]))
+        rank = {site: i for i, site in enumerate(order)}
+        columns_index = columns_index.assign(
+            _rank=columns_index["site"].map(rank).fillna(len(rank))
+        ).sort_values(["campaign", "_rank", "site"], key=campaign_sort_key(campaigns))
+        columns_index = columns_index.drop(columns="_rank")
+    else:
+        columns_index = columns_index.sort_values(
+            ["campaign", "site"], key=campaign_sort_key(campaigns)
+        )
     site_columns = [c + SITE_SEPARATOR + s for c, s in columns_index.itertuples(index=False)]
 
     dets = _detected(every, campaigns)
@@ -568,6 +579,91 @@ def write_species_tsv(table: pd.DataFrame, path: str | os.PathLike) -> None:
     path, tmp = temporary_sibling(path)
     try:
         table.to_csv(tmp, sep="\t", index=False, lineterminator="\n", na_rep="")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+SPECIES_HTML_TEXT = {
+    "en": {
+        "title": "{basin} basin: species by site and campaign",
+        "taxon": "Scientific name",
+        "name": "Japanese name",
+        "rank": "Rank",
+        "note": "A cell: positive field replicates / field replicates (reads). Sites as "
+        "the sample sheets list them; taxa grouped by order and family.",
+    },
+    "ja": {
+        "title": "{basin}水系：調査回・地点別の出現種",
+        "taxon": "学名",
+        "name": "和名",
+        "rank": "階級",
+        "note": "セルの値：検出された反復数／反復数（リード数）。地点はサンプルシートの順、"
+        "種は目・科ごと。",
+    },
+}
+
+
+def species_html(table: pd.DataFrame, basin: str, language: str = "en") -> str:
+    """The species table of a basin as an HTML page the report shows: a header row per
+    campaign over its sites, the taxa grouped under order and family rows, scientific
+    names in italics (``Genus`` sp. for a genus), Japanese names beside them."""
+    from html import escape
+
+    text = SPECIES_HTML_TEXT.get(language, SPECIES_HTML_TEXT["en"])
+    site_cols = [c for c in table.columns if c not in SPECIES_TABLE_ROW_COLUMNS]
+    pairs = [c.split(SITE_SEPARATOR, 1) for c in site_cols]
+    title = text["title"].format(basin=basin)
+    out = [
+        f"<!DOCTYPE html><html lang='{escape(language)}'><head><meta charset='utf-8'>",
+        f"<title>{escape(title)}</title><style>body{{font-family:sans-serif;margin:1em}}"
+        "table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #bbb;"
+        "padding:.2em .5em}th{background:#eee}td.c{text-align:center;white-space:nowrap}"
+        "tr.order td{background:#dde6f0;font-weight:bold}tr.family td{background:#f3f6f9}"
+        "</style></head><body>",
+        f"<h1>{escape(title)}</h1><p>{escape(text['note'])}</p><table>",
+        f"<tr><th rowspan='2'>{escape(text['taxon'])}</th>"
+        f"<th rowspan='2'>{escape(text['name'])}</th><th rowspan='2'>{escape(text['rank'])}</th>",
+    ]
+    campaigns = list(dict.fromkeys(c for c, _ in pairs))
+    for c in campaigns:
+        span = sum(1 for cc, _ in pairs if cc == c)
+        out.append(f"<th colspan='{span}'>{escape(c)}</th>")
+    out.append("</tr><tr>" + "".join(f"<th>{escape(site)}</th>" for _, site in pairs) + "</tr>")
+    width = 3 + len(site_cols)
+    last_order = last_family = None
+    for row in table.to_dict("records"):
+        if row["order"] != last_order:
+            out.append(f"<tr class='order'><td colspan='{width}'>{escape(row['order'])}</td></tr>")
+            last_order, last_family = row["order"], None
+        if row["family"] != last_family:
+            out.append(
+                f"<tr class='family'><td colspan='{width}'>{escape(row['family'])}</td></tr>"
+            )
+            last_family = row["family"]
+        genus, _, rest = str(row["taxon"]).partition("_")
+        name = (
+            f"<i>{escape(genus)}</i> sp."
+            if rest == "sp"
+            else f"<i>{escape(genus + ' ' + rest.replace('_', ' '))}</i>"
+        )
+        if row["rank"] not in ("species", "genus"):
+            name = escape(str(row["taxon"]))
+        cells = "".join(f"<td class='c'>{escape(str(row[c]))}</td>" for c in site_cols)
+        out.append(
+            f"<tr><td>{name}</td><td>{escape(str(row['common_name']))}</td>"
+            f"<td>{escape(str(row['rank']))}</td>{cells}</tr>"
+        )
+    out.append("</table></body></html>")
+    return "\n".join(out) + "\n"
+
+
+def write_text_file(text: str, path: str | os.PathLike) -> None:
+    """Write a text file (UTF-8) atomically."""
+    path, tmp = temporary_sibling(path)
+    try:
+        Path(tmp).write_text(text, encoding="utf-8")
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -44,6 +44,11 @@ rule tallies:
             category="Trends",
         ),
         species=expand(f"{OUT}/tables/species/{{basin}}.tsv", basin=BASINS),
+        species_pages=report(
+            expand(f"{OUT}/tables/species/{{basin}}.html", basin=BASINS),
+            caption="../report/species_page.rst",
+            category="Species tables",
+        ),
         workbook=report(
             f"{OUT}/tables/species_tables.xlsx",
             caption="../report/species_tables.rst",
@@ -76,5 +81,6 @@ rule tallies:
     params:
         campaigns=CAMPAIGNS,
         basins=BASINS,
+        language=config["report"]["language"],
     script:
         "../scripts/tallies.py"

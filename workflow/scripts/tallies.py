@@ -31,6 +31,9 @@ with open(sm.log[0], "w") as log:
     for name, path in zip(sm.params.basins, sm.output.species, strict=True):
         tables[name] = tallies.species_table(sites, taxonomy, campaigns, name, samples=samples)
         tallies.write_species_tsv(tables[name], path)
+    for name, path in zip(sm.params.basins, sm.output.species_pages, strict=True):
+        page = tallies.species_html(tables[name], name, sm.params.language)
+        tallies.write_text_file(page, path)
     tallies.write_species_workbook(tables, sm.output.workbook)
 
     plots.write_figure(
