@@ -18,7 +18,6 @@ import csv
 import os
 import re
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 
 from .errors import InputError
 
@@ -357,12 +356,3 @@ def findings_rst(
     texts = [w.get("warning", "") for w in control_warnings if w.get("warning")]
     out += [f"- {w}" for w in texts] if texts else [t["controls_ok"]]
     return "\n".join(out).rstrip() + "\n"
-
-
-def write_text(text: str, path: str | os.PathLike) -> None:
-    """Write a text file atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)

@@ -22,7 +22,7 @@ from matplotlib.ticker import MaxNLocator
 
 from .controls import as_bool, as_text, campaign_sort_key, require_columns
 from .errors import InputError
-from .tallies import temporary_sibling
+from .files import temporary_sibling
 
 #: Latin text in DejaVu Sans as before; Japanese basin, site and fish names fall back to
 #: IPAexGothic (matplotlib-fontja), so no glyph is missing on a machine without CJK fonts.

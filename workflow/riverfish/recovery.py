@@ -161,16 +161,14 @@ class _Replicates:
     def m(self) -> int:
         return self.x.shape[0]
 
-    def draws(
-        self, rng: np.random.Generator, b: int, min_replicates: int
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def draws(self, rng: np.random.Generator, b: int, min_replicates: int) -> np.ndarray:
         """(1 + B) x taxa detection flags: the observed data (every water sample), then B
-        bootstrap draws; and the water samples each row drew."""
+        bootstrap draws."""
         picks = rng.integers(0, self.m, size=(b + 1, self.m))
         picks[0] = np.arange(self.m)
         drawn = np.zeros((b + 1, self.m))
         np.put_along_axis(drawn, picks, 1.0, axis=1)
-        return (drawn @ self.x) >= min_replicates, picks
+        return (drawn @ self.x) >= min_replicates
 
 
 def _richness(
@@ -277,8 +275,8 @@ def recovery(
                 which = site if a is None else ref
                 per_campaign.append({**row, "used": False, "note": f"{which} not sampled"})
                 continue
-            fa, pa = a.draws(rng, draws, min_replicates)
-            fb, pb = b.draws(rng, draws, min_replicates)
+            fa = a.draws(rng, draws, min_replicates)
+            fb = b.draws(rng, draws, min_replicates)
             ra = _richness(fa, species, genus_only, species_genus)
             rb = _richness(fb, species, genus_only, species_genus)
             # species per water sample: a mean over the site's water samples, with its

@@ -52,15 +52,6 @@ class Chao2:
     note: str = ""
 
 
-def incidence_counts(units: Sequence[set]) -> np.ndarray:
-    """Per taxon, the number of units (sets of taxa) it occurs in."""
-    counts: dict = {}
-    for unit in units:
-        for taxon in unit:
-            counts[taxon] = counts.get(taxon, 0) + 1
-    return np.array(sorted(counts.values()), dtype=int)
-
-
 def chao2(incidences: Sequence[int] | np.ndarray, units: int, level: float = 0.95) -> Chao2:
     """Chao2 (bias-corrected) with its interval and the sample coverage.
 

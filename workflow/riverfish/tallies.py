@@ -31,6 +31,7 @@ from .controls import (
     taxon_info,
 )
 from .errors import InputError
+from .files import temporary_sibling
 
 TALLY_FIELDS = ["n_orders", "n_families", "n_species"]
 BASIN_CAMPAIGN_COLUMNS = ["basin", "campaign", *TALLY_FIELDS]
@@ -563,17 +564,6 @@ def species_table(
     return table.loc[:, [*SPECIES_TABLE_ROW_COLUMNS, *site_columns]].reset_index(drop=True)
 
 
-def temporary_sibling(path: str | os.PathLike) -> tuple[Path, Path]:
-    """The target path (its folder created) and a temporary file name in the same folder.
-
-    The temporary name keeps the suffix (writers that choose the format by it still work)
-    and is hidden; the file is not created, so it gets the usual permissions when written.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path, path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
-
-
 def write_species_tsv(table: pd.DataFrame, path: str | os.PathLike) -> None:
     """Write a species table as UTF-8 TSV (temporary file in the same folder, then rename)."""
     path, tmp = temporary_sibling(path)
@@ -657,17 +647,6 @@ def species_html(table: pd.DataFrame, basin: str, language: str = "en") -> str:
         )
     out.append("</table></body></html>")
     return "\n".join(out) + "\n"
-
-
-def write_text_file(text: str, path: str | os.PathLike) -> None:
-    """Write a text file (UTF-8) atomically."""
-    path, tmp = temporary_sibling(path)
-    try:
-        Path(tmp).write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _sheet_title(name: str, used: set[str]) -> str:

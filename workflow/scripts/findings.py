@@ -3,6 +3,7 @@
 import sys
 
 from riverfish import findings
+from riverfish.files import write_text
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 
@@ -23,5 +24,5 @@ with open(sm.log[0], "w") as log:
         language=sm.params.language,
         site_rows=read(sm.input.site_campaign),
     )
-    findings.write_text(text, sm.output[0])
+    write_text(text, sm.output[0])
     log.write(text)

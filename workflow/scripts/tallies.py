@@ -3,6 +3,7 @@
 import sys
 
 from riverfish import plots, tallies
+from riverfish.files import write_text
 from riverfish.tables import read_tsv, write_tsv
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
@@ -33,7 +34,7 @@ with open(sm.log[0], "w") as log:
         tallies.write_species_tsv(tables[name], path)
     for name, path in zip(sm.params.basins, sm.output.species_pages, strict=True):
         page = tallies.species_html(tables[name], name, sm.params.language)
-        tallies.write_text_file(page, path)
+        write_text(page, path)
     tallies.write_species_workbook(tables, sm.output.workbook)
 
     plots.write_figure(
