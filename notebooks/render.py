@@ -25,6 +25,8 @@ def render(results: Path, basin: str, out: Path, kernel: str = "python3") -> lis
     import papermill
     from nbconvert import HTMLExporter
 
+    from riverfish import webfont
+
     out.mkdir(parents=True, exist_ok=True)
     exporter = HTMLExporter(
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
@@ -46,7 +48,7 @@ def render(results: Path, basin: str, out: Path, kernel: str = "python3") -> lis
         )
         body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
         page = out / f"{basin}_{name}.html"
-        page.write_text(body, encoding="utf-8")
+        page.write_text(webfont.embed(body), encoding="utf-8")
         pages.append(page)
     return pages
 

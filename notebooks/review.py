@@ -292,16 +292,10 @@ def readable(table: pd.DataFrame) -> pd.DataFrame:
 def html_table(table: pd.DataFrame, digits: int = 2) -> str:
     """A table as a page sent round shows it: no index column, decimals rounded to
     ``digits``, whole numbers without decimals, missing values as a dash (never ``<NA>``
-    or ``nan``)."""
-    shown = table.copy()
-    for col in shown.columns:
-        values = shown[col]
-        if pd.api.types.is_float_dtype(values):
-            whole = values.dropna()
-            if len(whole) and (whole % 1 == 0).all():
-                shown[col] = values.astype("Int64")
-    styler = shown.style.hide(axis="index").format(precision=digits, na_rep="–", thousands=",")
-    return styler.to_html()
+    or ``nan``); the report's table pages show their tables the same way."""
+    from riverfish.pages import html_table as page_table
+
+    return page_table(table, digits)
 
 
 def readable_tables() -> None:

@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 import subprocess
 
 import pytest
+from browser import boxes_instead_of_glyphs, chromium, japanese_runs, needs_chromium, page_style
+from openpyxl import load_workbook
 
 from conftest import DEV, ROOT, dev_sheets, example_config, run_workflow, snakemake_cmd
 from riverfish import findings
 from riverfish.errors import InputError
 
 ARTEFACTS = ROOT / "tests" / "artefacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 
 WHOLE = {
     "basin": "Hayase",
@@ -156,11 +155,6 @@ def test_findings_page_sections_and_warnings():
     assert "No indicator taxa detected." in text
 
 
-def _chromium(*args: str) -> subprocess.CompletedProcess:
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True)
-
-
 def _report(work, name="report.html"):
     report = work / name
     cmd = [*snakemake_cmd(), "--snakefile", str(ROOT / "Snakefile"), "--directory", str(work)]
@@ -171,8 +165,11 @@ def _report(work, name="report.html"):
 
 def _start_page(report, raw: bool = False) -> str:
     """The start page as the browser drew it: its text, or (``raw``) its HTML."""
-    dom = _chromium("--virtual-time-budget=10000", "--dump-dom", report.as_uri()).stdout
-    start = dom.index('<h1 class="title">Fish eDNA monitoring of river basins')
+    dom = chromium("--virtual-time-budget=10000", "--dump-dom", report.as_uri()).stdout
+    dom = re.sub(r"<style>.*?</style>", "", dom, flags=re.S)  # the embedded glyphs
+    start = re.search(
+        r'<h1 class="title">(Fish eDNA monitoring of river basins|河川の魚類環境DNA)', dom
+    ).start()
     page = dom[start : start + 60000]
     return page if raw else html.unescape(re.sub(r"<[^>]+>", "", page))
 
@@ -219,9 +216,16 @@ def test_start_page_states_each_basins_tallies(dev_run):
         "Red List species (Ministry of the Environment): Abbottina rivularis (ツチフキ) [EN]"
         in " ".join(text.split())
     )
+    # the page opens at its top (Snakemake's start page centres its content, which cut
+    # off the top of a long page) and its Japanese names are drawn, not boxes
+    dom = chromium("--virtual-time-budget=10000", "--dump-dom", report.as_uri()).stdout
+    assert "div.h-screen.overflow-auto.items-center{align-items:flex-start}" in dom
+    names = japanese_runs(page)
+    assert "(ツチフキ) [EN]," in names and len(names) > 10
+    assert boxes_instead_of_glyphs(names, page_style(dom), dev_run.parent / "glyphs") == []
     ARTEFACTS.mkdir(exist_ok=True)
     shot = ARTEFACTS / "report_start_example.png"
-    _chromium(
+    chromium(
         "--window-size=1300,1400",
         "--virtual-time-budget=10000",
         f"--screenshot={shot}",
@@ -253,7 +257,9 @@ def test_japanese_names_and_report_in_japanese(tmp_path):
 
     campaigns = dev_sheets(tmp_path / "sheets", keep=lambda r: r["basin"] == "Hayase", edit=edit)
     config = example_config(campaigns)
-    config["report"] = {"language": "ja"}
+    config["report"] = {"language": "ja", "workbook_cells": "replicates"}
+    # downstream first, to see the setting followed
+    config["site_order"] = {"早瀬川": ["早瀬下流", "早瀬鉱山下", "早瀬上流"]}
     run_workflow(tmp_path, config)
     log = (tmp_path / "results" / "logs" / "tallies.log").read_text()
     log += (tmp_path / "results" / "logs" / "stats.log").read_text()
@@ -261,6 +267,7 @@ def test_japanese_names_and_report_in_japanese(tmp_path):
     report = _report(tmp_path)
     text = " ".join(_start_page(report).split())
     page = _start_page(report, raw=True)
+    assert '<h1 class="title">河川の魚類環境DNAモニタリング（MiFish 12S）</h1>' in page
     assert '<th class="head">調査回</th>' in page and "<td>早瀬鉱山下 (影響地点)</td>" in page
     whole = _rows(tmp_path / "results" / "tallies" / "basin.tsv")[0]
     assert whole["basin"] == "早瀬川"
@@ -270,12 +277,95 @@ def test_japanese_names_and_report_in_japanese(tmp_path):
     )
     assert "早瀬鉱山下（影響地点）と対照地点 早瀬上流 の比較: 回復傾向" in text
     assert "環境省レッドリスト掲載種：ツチフキ [EN]" in text
+    res = tmp_path / "results"
+    # the workbook: Japanese headers, sites as site_order has them, replicate counts
+    book = load_workbook(res / "tables" / "species_tables.xlsx")
+    assert book.sheetnames == ["概要", "早瀬川", "方法"]
+    assert [c.value for c in book["概要"][2]] == ["水系", "調査回", "目数", "科数", "種数"]
+    sheet = book["早瀬川"]
+    header = [c.value for c in sheet[3]]
+    assert header[:6] == ["No.", "目", "科", "学名", "和名", "階級"]
+    assert header[6:9] == ["早瀬下流", "早瀬鉱山下（影響地点）", "早瀬上流（対照地点）"]
+    dets = [r for r in _rows(res / "tables" / "site_detections.tsv") if r["detected"] == "True"]
+    body = list(sheet.iter_rows(min_row=4, max_row=3 + len({r["taxon"] for r in dets})))
+    names = [str(r[3].value) for r in body]
+    assert all("_" not in n for n in names)
+    # each column's campaign (the campaign's cell spans its sites) and site
+    columns, campaign = [], None
+    for c, site in zip([c.value for c in sheet[2]][6:], header[6:], strict=True):
+        campaign = c or campaign
+        columns.append((campaign, site.split("（")[0]))
+    expected = {
+        (findings.scientific(d["taxon"]).replace("*", ""), (d["campaign"], d["site"])): int(
+            d["positive_replicates"]
+        )
+        for d in dets
+    }
+    shown = {
+        (name, col): row[6 + i].value
+        for name, row in zip(names, body, strict=True)
+        for i, col in enumerate(columns)
+        if row[6 + i].value is not None
+    }
+    assert shown == expected
+    species = chromium("--dump-dom", (res / "tables" / "species" / "早瀬川.html").as_uri()).stdout
+    assert re.findall(r"<th>([^<]+)</th>", species)[:3] == ["早瀬下流", "早瀬鉱山下", "早瀬上流"]
+    # every Japanese text of the pages a person opens is drawn
+    trends = chromium("--dump-dom", (res / "report" / "trends.html").as_uri()).stdout
+    for shown_page in (species, trends):
+        runs = japanese_runs(shown_page)
+        assert runs and boxes_instead_of_glyphs(runs, page_style(shown_page), tmp_path / "g") == []
+    dom = chromium("--virtual-time-budget=10000", "--dump-dom", report.as_uri()).stdout
+    assert boxes_instead_of_glyphs(japanese_runs(page), page_style(dom), tmp_path / "g") == []
     ARTEFACTS.mkdir(exist_ok=True)
     shot = ARTEFACTS / "report_start_ja.png"
-    _chromium(
+    chromium(
         "--window-size=1300,1400",
         "--virtual-time-budget=10000",
         f"--screenshot={shot}",
         (tmp_path / "report.html").as_uri(),
     )
     assert shot.stat().st_size > 10_000
+
+
+def _cells(page: str) -> list[list[str]]:
+    """The rows of the tables of a page as Chromium drew it: the cell texts."""
+    rows = re.findall(r"<tr>(.*?)</tr>", page, flags=re.S)
+    out = []
+    for row in rows:
+        cells = re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, flags=re.S)
+        out.append([html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in cells])
+    return out
+
+
+@pytest.mark.workflow
+@needs_chromium
+def test_report_pages_show_tallies_trends_and_warnings(dev_run):
+    """The tallies, trends and warnings pages of the report, opened in Chromium, hold the
+    TSVs' values (sites in the sheets' order), and the report lists them as items."""
+    pages = dev_run / "report"
+    tallies = _cells(chromium("--dump-dom", (pages / "tallies.html").as_uri()).stdout)
+    assert tallies[0] == ["Basin", "Campaign", "Orders", "Families", "Species"]
+    per = _rows(dev_run / "tallies" / "basin_campaign.tsv")
+    assert tallies[1 : 1 + len(per)] == [
+        [r["basin"], r["campaign"], r["n_orders"], r["n_families"], r["n_species"]] for r in per
+    ]
+    # per site: HY-up (reference) before HY-mine before HY-down, as the sheets list them
+    site_rows = [r for r in tallies if len(r) == 6 and r[0] == "Hayase"]
+    assert [r[1] for r in site_rows] == ["HY-up"] * 2 + ["HY-mine"] * 2 + ["HY-down"] * 2
+    trends = chromium("--dump-dom", (pages / "trends.html").as_uri()).stdout
+    rows = _cells(trends)
+    for v in _rows(dev_run / "stats" / "recovery_verdicts.tsv"):
+        slope = float(v["per_sample_slope"])
+        lo, hi = float(v["per_sample_slope_lower"]), float(v["per_sample_slope_upper"])
+        expected = f"{slope:.2f} ({lo:.2f}–{hi:.2f})".replace(".00", "")
+        shown = [r for r in rows if r[:2] == [v["basin"], v["site"]] and v["verdict"] in r]
+        assert shown and expected in shown[0], (expected, shown)
+    assert "Salvelinus leucomaenis" in trends and "Salvelinus_leucomaenis" not in trends
+    warnings = html.unescape(
+        re.sub(r"<[^>]+>", " ", chromium("--dump-dom", (pages / "warnings.html").as_uri()).stdout)
+    )
+    assert " ".join(warnings.split()).count("None.") == 2  # the example runs clean
+    report = (dev_run.parent / "report.html").read_text(encoding="utf-8")
+    for name in ("tallies.html", "trends.html", "warnings.html", "Hayase.html"):
+        assert f'"name": "{name}"' in report, name

@@ -15,6 +15,7 @@ import sys
 import nbformat
 import pandas as pd
 import pytest
+from browser import CHROMIUM, boxes_instead_of_glyphs, chromium, japanese_runs, page_style
 
 from conftest import ROOT
 
@@ -386,6 +387,13 @@ def test_render_command_writes_pages_without_code(dev_run, tmp_path):
         cells = re.findall(r"<td[^>]*>([^<]*)</td>", text)
         assert cells
         assert not [c for c in cells if re.fullmatch(r"-?\d+\.\d{3,}", c.strip())]
+    # the Japanese names are drawn on a machine without Japanese fonts
+    species = pages[0].read_text(encoding="utf-8")
+    if CHROMIUM:
+        drawn = chromium("--virtual-time-budget=10000", "--dump-dom", pages[0].as_uri()).stdout
+        runs = [r for r in japanese_runs(drawn) if len(r) < 40]
+        assert "ウナギ" in runs
+        assert boxes_instead_of_glyphs(runs, page_style(species), tmp_path / "glyphs") == []
     trends = pages[1].read_text(encoding="utf-8")
     verdict = read_text(dev_run / "stats" / "recovery_verdicts.tsv").set_index("site")
     assert f"<strong>{verdict.loc['KN-mine', 'verdict']}</strong>" in trends

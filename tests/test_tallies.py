@@ -399,30 +399,23 @@ def test_species_table_uses_the_given_taxonomy_names():
     assert len(table.columns) == 5 + 4
 
 
-def test_species_workbook_reads_back(tmp_path):
-    from openpyxl import load_workbook
-
-    dets, samples = small_site_detections(), small_samples()
-    tables = {
-        basin: tallies.species_table(dets, taxa(), CAMPAIGNS, basin, samples=samples)
-        for basin in ("Alpha", "Beta", "Gamma")
-    }
-    path = tmp_path / "out" / "species.xlsx"
-    tallies.write_species_workbook(tables, path)
-    assert path.is_file()
-    assert [p.name for p in path.parent.iterdir()] == ["species.xlsx"]
-    book = load_workbook(path)
-    assert book.sheetnames == ["Alpha", "Beta", "Gamma"]
-    sheet = book["Alpha"]
-    header = [c.value for c in sheet[1]]
-    assert header == list(tables["Alpha"].columns)
-    assert sheet.freeze_panes == "F2"
-    rows = {r[2]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
-    assert rows["Salvelinus_leucomaenis"][header.index("spring / A-up")] == "2/2 (300)"
-    assert rows["Salvelinus_leucomaenis"][header.index("spring / A-mine")] is None
-    assert sheet.column_dimensions["C"].width >= len("Salvelinus_leucomaenis")
-    assert [c.value for c in book["Gamma"][1]][-1] == "autumn / G-1"
-    assert book["Gamma"].max_row == 1
+def test_species_table_cells_as_symbols_replicates_or_reads():
+    args = (small_site_detections(), taxa(), CAMPAIGNS, "Alpha")
+    kw = {"samples": small_samples()}
+    symbols = tallies.species_table(*args, **kw, cells="symbols").set_index("taxon")
+    reps = tallies.species_table(*args, **kw, cells="replicates").set_index("taxon")
+    reads = tallies.species_table(*args, **kw, cells="reads").set_index("taxon")
+    assert symbols.loc["Salvelinus_leucomaenis", "spring / A-up"] == "○"
+    assert symbols.loc["Salvelinus_leucomaenis", "spring / A-mine"] == ""
+    assert reps.loc["Salvelinus_leucomaenis", "autumn / A-mine"] == 1
+    assert reps.loc["Cottus_pollux", "autumn / A-up"] == 2
+    assert pd.isna(reps.loc["Salvelinus_leucomaenis", "spring / A-mine"])
+    assert reads.loc["Rhinogobius_flumineus", "autumn / A-mine"] == 400
+    assert str(reads["spring / A-up"].dtype) == "Int64"
+    # the same taxa and columns whatever the cells show
+    assert list(symbols.index) == list(reps.index) == list(reads.index)
+    with pytest.raises(ValueError, match="cells must be one of"):
+        tallies.species_table(*args, cells="ticks")
 
 
 def test_species_tsv(tmp_path):

@@ -308,3 +308,58 @@ def check_design(table: pd.DataFrame) -> list[str]:
                 "site_role in every campaign"
             )
     return problems
+
+
+def order_sites(table: pd.DataFrame, site_order: Mapping[str, list[str]]) -> pd.DataFrame:
+    """The samples with each basin's sites in the order ``site_order`` gives (basin ->
+    sites, upstream to downstream); what follows the sheets' order of sites uses it.
+
+    Within a campaign, the rows keep the order of their basin's first appearance; a basin's
+    listed sites come first, in the given order, then its other sites and controls as the
+    sheets list them. A basin or site that no sheet names is an error that lists the names
+    the sheets use.
+    """
+    problems = []
+    fields = table.loc[table["type"] == FIELD]
+    known = {b: list(dict.fromkeys(g["site"])) for b, g in fields.groupby("basin", sort=False)}
+    for basin, sites in site_order.items():
+        if basin not in known:
+            problems.append(
+                f"site_order names basin '{basin}', which no sample sheet has river samples "
+                f"of; the sheets' basins: {', '.join(known) or 'none'}"
+            )
+            continue
+        unknown = [s for s in sites if s not in known[basin]]
+        if unknown:
+            problems.append(
+                f"site_order of basin '{basin}' names site(s) {', '.join(unknown)} that no "
+                f"sheet has; the basin's sites: {', '.join(known[basin])}"
+            )
+        doubled = sorted({s for s in sites if list(sites).count(s) > 1})
+        if doubled:
+            problems.append(
+                f"site_order of basin '{basin}' lists {', '.join(doubled)} more than once"
+            )
+    if problems:
+        raise InputError(
+            f"{len(problems)} problem(s) in the config's site_order:\n  " + "\n  ".join(problems)
+        )
+    if not site_order:
+        return table
+    campaigns = {c: i for i, c in enumerate(dict.fromkeys(table["campaign"]))}
+    basins = {b: i for i, b in enumerate(dict.fromkeys(table["basin"]))}
+    rank = {(b, s): i for b, sites in site_order.items() for i, s in enumerate(sites)}
+    key = pd.DataFrame(
+        {
+            "campaign": table["campaign"].map(campaigns),
+            "basin": table["basin"].map(basins),
+            "site": [
+                rank.get((b, s), len(rank))
+                for b, s in zip(table["basin"], table["site"], strict=True)
+            ],
+            "position": range(len(table)),
+        },
+        index=table.index,
+    )
+    order = key.sort_values(["campaign", "basin", "site", "position"]).index
+    return table.loc[order]

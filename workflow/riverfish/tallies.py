@@ -93,6 +93,9 @@ NOTE_REFERENCE_NOT_SAMPLED = (
 NOTE_NOTHING_DETECTED = "no taxa detected at the site nor at the reference site"
 NOTE_IS_REFERENCE = "reference site"
 SITE_SEPARATOR = " / "
+# what a species table's cell shows where a taxon was detected (species_table's cells)
+CELL_KINDS = ("text", "symbols", "replicates", "reads")
+DETECTED_SYMBOL = "○"
 
 
 # ---------------------------------------------------------------------------------------
@@ -492,6 +495,7 @@ def species_table(
     campaigns: Sequence[str],
     basin: str,
     samples: pd.DataFrame | None = None,
+    cells: str = "text",
 ) -> pd.DataFrame:
     """The species table of one basin: taxa × (campaign, site), as in a survey report.
 
@@ -500,8 +504,10 @@ def species_table(
     else from the detections), sorted by order, family, taxon. Then one column per
     campaign and site, named ``"<campaign> / <site>"``, in campaign order then site
     order (with ``samples``: the order of the sheets, upstream to downstream; without:
-    alphabetical); a cell is ``"positive/total (reads)"`` where the taxon was detected
-    there, else empty. The site columns are those of the detections table (any row of the
+    alphabetical); where the taxon was detected a cell is, by ``cells``: ``"text"``
+    ``"positive/total (reads)"``, ``"symbols"`` ``"○"``, ``"replicates"`` the number of
+    positive field replicates, ``"reads"`` the reads; else empty (``""``, or missing for
+    the numbers). The site columns are those of the detections table (any row of the
     basin), and with ``samples`` also every site with field samples.
     """
     _check_campaigns(campaigns)
@@ -545,21 +551,32 @@ def species_table(
         info[col] = info[col].where(info[col] != "", info[col + "_det"])
     rows = info.loc[:, SPECIES_TABLE_ROW_COLUMNS].sort_values(["order", "family", "taxon"])
 
-    cells = dets.assign(
-        column=dets["campaign"] + SITE_SEPARATOR + dets["site"],
-        cell=dets["positive_replicates"].astype(int).astype(str)
-        + "/"
-        + dets["total_replicates"].astype(int).astype(str)
-        + " ("
-        + dets["reads"].astype(int).astype(str)
-        + ")",
-    )
-    wide = cells.pivot_table(index="taxon", columns="column", values="cell", aggfunc="first")
-    wide = wide.reindex(columns=site_columns).astype(object)
-    wide = wide.where(wide.notna(), "")
+    if cells not in CELL_KINDS:
+        raise ValueError(f"cells must be one of {', '.join(CELL_KINDS)}, not {cells!r}")
+    positive = dets["positive_replicates"].astype(int)
+    reads = dets["reads"].astype(int)
+    value = {
+        "text": lambda: (
+            positive.astype(str)
+            + "/"
+            + dets["total_replicates"].astype(int).astype(str)
+            + " ("
+            + reads.astype(str)
+            + ")"
+        ),
+        "symbols": lambda: pd.Series(DETECTED_SYMBOL, index=dets.index),
+        "replicates": lambda: positive,
+        "reads": lambda: reads,
+    }[cells]()
+    long = dets.assign(column=dets["campaign"] + SITE_SEPARATOR + dets["site"], cell=value)
+    wide = long.pivot_table(index="taxon", columns="column", values="cell", aggfunc="first")
+    wide = wide.reindex(columns=site_columns)
     table = rows.merge(wide, left_on="taxon", right_index=True, how="left")
     for col in site_columns:
-        table[col] = table[col].fillna("").astype(str)
+        if cells in ("text", "symbols"):
+            table[col] = table[col].astype(object).where(table[col].notna(), "").astype(str)
+        else:
+            table[col] = table[col].astype("Int64")
     table.columns.name = None
     return table.loc[:, [*SPECIES_TABLE_ROW_COLUMNS, *site_columns]].reset_index(drop=True)
 
@@ -647,59 +664,6 @@ def species_html(table: pd.DataFrame, basin: str, language: str = "en") -> str:
         )
     out.append("</table></body></html>")
     return "\n".join(out) + "\n"
-
-
-def _sheet_title(name: str, used: set[str]) -> str:
-    """An Excel sheet name for ``name``: no []:*?/\\ characters, at most 31, unique."""
-    title = re.sub(r"[\[\]:*?/\\]", "_", str(name)).strip("'") or "sheet"
-    title = title[:31]
-    candidate, n = title, 2
-    while candidate.lower() in used:
-        suffix = f"~{n}"
-        candidate = title[: 31 - len(suffix)] + suffix
-        n += 1
-    used.add(candidate.lower())
-    return candidate
-
-
-def write_species_workbook(tables: Mapping[str, pd.DataFrame], path: str | os.PathLike) -> None:
-    """Write species tables to an Excel workbook, one sheet per basin.
-
-    The header row (and the taxon columns, when the table has them) is frozen, the header
-    is bold and every column is as wide as its content (capped). The workbook is written
-    to a temporary file in the same folder and renamed.
-    """
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    used: set[str] = set()
-    for basin, table in tables.items():
-        sheet = workbook.create_sheet(_sheet_title(basin, used))
-        header = [str(c) for c in table.columns]
-        sheet.append(header)
-        for row in table.itertuples(index=False, name=None):
-            sheet.append([None if (v is None or v == "" or pd.isna(v)) else v for v in row])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        n_fixed = sum(1 for c in SPECIES_TABLE_ROW_COLUMNS if c in header)
-        frozen_col = n_fixed + 1 if n_fixed == len(SPECIES_TABLE_ROW_COLUMNS) else 1
-        sheet.freeze_panes = f"{get_column_letter(frozen_col)}2"
-        for i, name in enumerate(header, start=1):
-            values = [name, *(str(v) for v in table.iloc[:, i - 1] if not pd.isna(v))]
-            width = min(max(len(v) for v in values) + 2, 45)
-            sheet.column_dimensions[get_column_letter(i)].width = max(width, 8)
-    if not tables:
-        workbook.create_sheet("empty")
-    target, tmp = temporary_sibling(path)
-    try:
-        workbook.save(tmp)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 # ---------------------------------------------------------------------------------------

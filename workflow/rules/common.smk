@@ -53,6 +53,10 @@ try:
     )
 except RiverfishError as exc:
     raise WorkflowError(f"invalid sample sheet(s):\n{exc}") from None
+try:
+    SAMPLES = sheets.order_sites(SAMPLES, config["site_order"])
+except RiverfishError as exc:
+    raise WorkflowError(str(exc)) from None
 SAMPLES = SAMPLES.set_index("sample", drop=False)
 # The validated sheets as plain records (campaign order, then sheet order): what the
 # sample table of the results holds.
@@ -246,6 +250,8 @@ def all_targets():
         f"{OUT}/plots/richness.png",
         f"{OUT}/stats/recovery_verdicts.tsv",
         f"{OUT}/report/findings.rst",
+        f"{OUT}/report/tallies.html",
+        f"{OUT}/tables/species_tables.xlsx",
         f"{OUT}/qc/provenance.tsv",
         f"{OUT}/tables/samples.tsv",
     ]

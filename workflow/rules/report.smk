@@ -57,3 +57,83 @@ rule findings:
         language=config["report"]["language"],
     script:
         "../scripts/findings.py"
+
+
+# The workbook a consultant pastes from: a summary of the tallies, a species sheet per
+# basin (sites upstream to downstream), the methods and parameters.
+rule workbook:
+    input:
+        samples=rules.sample_table.output[0],
+        site_detections=rules.detections.output.site_detections,
+        taxonomy=rules.classify.output.taxonomy,
+        basin=rules.tallies.output.basin,
+        basin_campaign=rules.tallies.output.basin_campaign,
+        site_campaign=rules.tallies.output.site_campaign,
+        provenance=rules.provenance.output[0],
+    output:
+        report(
+            f"{OUT}/tables/species_tables.xlsx",
+            caption="../report/species_tables.rst",
+            category="Species tables",
+        ),
+    log:
+        f"{OUT}/logs/workbook.log",
+    benchmark:
+        f"{OUT}/benchmarks/workbook.tsv"
+    localrule: True
+    conda:
+        "../envs/python.yaml"
+    params:
+        campaigns=CAMPAIGNS,
+        basins=BASINS,
+        language=config["report"]["language"],
+        cells=config["report"]["workbook_cells"],
+        config=config,
+    script:
+        "../scripts/workbook.py"
+
+
+# The tallies, trends and warnings as pages the report shows (the TSVs stay downloadable
+# beside them).
+rule report_tables:
+    input:
+        samples=rules.sample_table.output[0],
+        basin=rules.tallies.output.basin,
+        basin_campaign=rules.tallies.output.basin_campaign,
+        site_campaign=rules.tallies.output.site_campaign,
+        richness=rules.tallies.output.richness,
+        similarity=rules.tallies.output.similarity,
+        first_last=rules.tallies.output.first_last,
+        indicators=rules.tallies.output.indicators,
+        verdicts=rules.stats.output.verdicts,
+        recovery=rules.stats.output.recovery,
+        run_warnings=rules.run_quality.output.warnings,
+        control_warnings=rules.detections.output.warnings,
+    output:
+        tallies=report(
+            f"{OUT}/report/tallies.html",
+            caption="../report/tallies_page.rst",
+            category="Tallies",
+        ),
+        trends=report(
+            f"{OUT}/report/trends.html",
+            caption="../report/trends_page.rst",
+            category="Trends",
+        ),
+        warnings=report(
+            f"{OUT}/report/warnings.html",
+            caption="../report/warnings_page.rst",
+            category="Warnings",
+        ),
+    log:
+        f"{OUT}/logs/report_tables.log",
+    benchmark:
+        f"{OUT}/benchmarks/report_tables.tsv"
+    localrule: True
+    conda:
+        "../envs/python.yaml"
+    params:
+        campaigns=CAMPAIGNS,
+        language=config["report"]["language"],
+    script:
+        "../scripts/report_tables.py"

@@ -49,11 +49,6 @@ rule tallies:
             caption="../report/species_page.rst",
             category="Species tables",
         ),
-        workbook=report(
-            f"{OUT}/tables/species_tables.xlsx",
-            caption="../report/species_tables.rst",
-            category="Species tables",
-        ),
         richness_plot=report(
             f"{OUT}/plots/richness.png",
             caption="../report/richness_plot.rst",

@@ -2,7 +2,7 @@
 
 import sys
 
-from riverfish import findings
+from riverfish import findings, webfont
 from riverfish.files import write_text
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
@@ -24,5 +24,8 @@ with open(sm.log[0], "w") as log:
         language=sm.params.language,
         site_rows=read(sm.input.site_campaign),
     )
-    write_text(text, sm.output[0])
+    # the glyphs of every Japanese name the report shows (start page, file names, the
+    # tables it previews) travel with it
+    shown = text + "".join(names.values()) + open(sm.input.samples, encoding="utf-8").read()
+    write_text(webfont.rst_style(shown) + text, sm.output[0])
     log.write(text)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from riverfish import runqc
+from riverfish import runqc, webfont
 from riverfish.tables import read_tsv, write_tsv
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
@@ -20,7 +20,7 @@ with open(sm.log[0], "w") as log:
     write_tsv(shares.round(4), sm.output.shares)
     page = Path(sm.output.page)
     tmp = page.with_name(f".{page.name}.tmp")
-    tmp.write_text(runqc.html_page(shares, warnings), encoding="utf-8")
+    tmp.write_text(webfont.embed(runqc.html_page(shares, warnings)), encoding="utf-8")
     summary = Path(sm.output.summary)
     tmp_summary = summary.with_name(f".{summary.name}.tmp")
     tmp_summary.write_text(runqc.rst_summary(warnings), encoding="utf-8")

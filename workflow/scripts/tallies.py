@@ -2,7 +2,7 @@
 
 import sys
 
-from riverfish import plots, tallies
+from riverfish import plots, tallies, webfont
 from riverfish.files import write_text
 from riverfish.tables import read_tsv, write_tsv
 
@@ -34,8 +34,7 @@ with open(sm.log[0], "w") as log:
         tallies.write_species_tsv(tables[name], path)
     for name, path in zip(sm.params.basins, sm.output.species_pages, strict=True):
         page = tallies.species_html(tables[name], name, sm.params.language)
-        write_text(page, path)
-    tallies.write_species_workbook(tables, sm.output.workbook)
+        write_text(webfont.embed(page), path)
 
     plots.write_figure(
         plots.richness_figure(site_campaign, campaigns, samples=samples), sm.output.richness_plot
