@@ -25,6 +25,7 @@ include: "workflow/rules/qc.smk"
 include: "workflow/rules/tallies.smk"
 include: "workflow/rules/stats.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/export.smk"
 
 
 rule all:

@@ -361,6 +361,27 @@ def _methods_sheet(workbook, methods: Sequence[tuple[str, str]], language: str) 
     _print_setup(sheet, "3:3")
 
 
+def _table_sheet(workbook, title: str, heading: str, table: pd.DataFrame) -> None:
+    """A plain table sheet (readable headers and cells, see riverfish.pages)."""
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
+    sheet = workbook.create_sheet(title)
+    _title(sheet, heading)
+    sheet.append(list(table.columns))
+    _header(sheet, 2)
+    for row in table.itertuples(index=False, name=None):
+        sheet.append([None if v is None or v == "" or pd.isna(v) else v for v in row])
+    last_col = get_column_letter(max(len(table.columns), 1))
+    sheet.auto_filter.ref = f"A2:{last_col}{max(sheet.max_row, 2)}"
+    sheet.freeze_panes = "A3"
+    _fit_columns(sheet, 2)
+    for row in sheet.iter_rows(min_row=3):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    _print_setup(sheet, "2:2", wide=len(table.columns) > 12)
+
+
 def flatten_config(config: Mapping, prefix: str = "") -> list[tuple[str, str]]:
     """A configuration as (dotted key, value) rows, lists joined with commas."""
     rows: list[tuple[str, str]] = []
@@ -404,6 +425,7 @@ def write_workbook(
     sentences: Mapping[str, str],
     language: str = "en",
     cells: str = "symbols",
+    state_of_nature: pd.DataFrame | None = None,
 ) -> None:
     """Write the survey workbook (see the module's text); ``species`` holds each basin's
     table from :func:`riverfish.tallies.species_table` with the same ``cells``. Written to
@@ -426,6 +448,15 @@ def write_workbook(
     for name, table in species.items():
         title = sheet_title(name, used)
         _species_sheet(workbook, title, name, table, site_species, roles, language, cells)
+    if state_of_nature is not None:
+        from riverfish.pages import readable
+
+        _table_sheet(
+            workbook,
+            text["nature"],
+            text["nature_title"],
+            readable(state_of_nature, language),
+        )
     _methods_sheet(workbook, methods, language)
     target, tmp = temporary_sibling(path)
     try:

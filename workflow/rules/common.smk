@@ -23,11 +23,16 @@ LIB = ROOT / "workflow"
 if str(LIB) not in sys.path:
     sys.path.insert(0, str(LIB))
 
-from riverfish import jobenv, refdb, sheets, tools  # noqa: E402
+from riverfish import dwca, jobenv, refdb, sheets, tools  # noqa: E402
 from riverfish.errors import RiverfishError  # noqa: E402
 
 jobenv.prepare(LIB)
 
+_export_problems = dwca.check_export(config.get("export"))
+if _export_problems:
+    raise WorkflowError(
+        "invalid export block in the config:\n  " + "\n  ".join(_export_problems)
+    )
 validate(config, str(LIB / "schemas" / "config.schema.yaml"))
 
 # The tools must be there (and recent enough) before anything runs; with --sdm conda they
@@ -252,6 +257,8 @@ def all_targets():
         f"{OUT}/report/findings.rst",
         f"{OUT}/report/tallies.html",
         f"{OUT}/tables/species_tables.xlsx",
+        f"{OUT}/export/state_of_nature.tsv",
+        *([f"{OUT}/export/dwca.zip"] if config.get("export") else []),
         f"{OUT}/qc/provenance.tsv",
         f"{OUT}/tables/samples.tsv",
     ]

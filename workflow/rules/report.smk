@@ -70,6 +70,7 @@ rule workbook:
         basin_campaign=rules.tallies.output.basin_campaign,
         site_campaign=rules.tallies.output.site_campaign,
         provenance=rules.provenance.output[0],
+        state_of_nature=f"{OUT}/export/state_of_nature.tsv",
     output:
         report(
             f"{OUT}/tables/species_tables.xlsx",

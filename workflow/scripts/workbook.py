@@ -48,5 +48,8 @@ with open(sm.log[0], "w") as log:
         sentences=sentences,
         language=language,
         cells=cells,
+        state_of_nature=read_tsv(
+            sm.input.state_of_nature, dtype={"basin": str, "site": str, "campaign": str}
+        ),
     )
     log.write(f"{len(species)} basin sheet(s), cells {cells}, language {language}\n")
