@@ -42,7 +42,17 @@ SUBMITTED = re.compile(r"Job (\S+) has been submitted with SLURM jobid (\d+) \(l
 RUN_ID = re.compile(r"SLURM run ID: (\S+)")
 
 
+def _slurm_env() -> dict[str, str]:
+    """The environment with SLURM's own configuration: ./run points SLURM_CONF at
+    /dev/null so that local runs do not wait for a controller (README, cluster)."""
+    env = dict(os.environ)
+    if env.get("SLURM_CONF") == "/dev/null":
+        del env["SLURM_CONF"]
+    return env
+
+
 def _run(cmd: list[str], timeout: float = 60, **kwargs) -> subprocess.CompletedProcess:
+    kwargs.setdefault("env", _slurm_env())
     return subprocess.run(
         cmd, capture_output=True, text=True, timeout=timeout, check=False, **kwargs
     )
