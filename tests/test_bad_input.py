@@ -140,6 +140,9 @@ def test_empty_samples_are_results(tmp_path):
     """A sample without primers gives zeros; a campaign of only empty samples finishes."""
     e1, e2 = tmp_path / "e_R1.fastq.gz", tmp_path / "e_R2.fastq.gz"
     _no_primer_pairs(e1, e2)
+    # each sample has its own files (one file in two samples is refused as a slip)
+    f1, f2 = tmp_path / "f_R1.fastq.gz", tmp_path / "f_R2.fastq.gz"
+    _no_primer_pairs(f1, f2)
     z1, z2 = tmp_path / "z_R1.fastq.gz", tmp_path / "z_R2.fastq.gz"
     for z in (z1, z2):
         with gzip.open(z, "wt"):
@@ -150,7 +153,7 @@ def test_empty_samples_are_results(tmp_path):
     c2 = write_sheet(
         tmp_path / "c2.tsv",
         [
-            row("empty1", fq1=str(e1), fq2=str(e2)),
+            row("empty1", fq1=str(f1), fq2=str(f2)),
             row("empty2", replicate=2, fq1=str(z1), fq2=str(z2)),
         ],
     )

@@ -58,6 +58,9 @@ TEXT = {
         "controls": "Negative controls",
         "controls_ok": "No warning from the negative controls.",
         "no_basins": "No river-water samples in the sample sheets.",
+        "banner": "Warning: {n} result(s) of this run are empty; read them before the "
+        "numbers below",
+        "try": "What to do",
     },
     "ja": {
         "title": "調査結果",
@@ -70,6 +73,8 @@ TEXT = {
         "controls": "ネガティブコントロール",
         "controls_ok": "ネガティブコントロールに関する警告はありません。",
         "no_basins": "河川水の試料がサンプルシートにありません。",
+        "banner": "注意：この実行では {n} 件の結果が空です。以下の数値より先に確認してください",
+        "try": "対処",
     },
 }
 #: the brackets of the indicator table in the reader's words
@@ -295,9 +300,11 @@ def findings_rst(
     samples: list[Mapping],
     language: str = "en",
     site_rows: list[Mapping] | None = None,
+    outcome_warnings: list[Mapping] | None = None,
 ) -> str:
     """The report's start page: the findings of every basin (with its tallies and the
-    species per site as tables), then the control warnings."""
+    species per site as tables), then the control warnings. ``outcome_warnings``
+    (results the run left empty) come first, as a banner."""
     _check_language(language)
     t = TEXT[language]
     out = []
@@ -308,6 +315,10 @@ def findings_rst(
         # a lead paragraph: it also keeps docutils from turning a lone basin's heading
         # into the page's subtitle
         out += [t["lead"].format(n=len(basins)), ""]
+    if outcome_warnings:
+        out += [f"**{t['banner'].format(n=len(outcome_warnings))}**", ""]
+        out += [f"- **{w['message']}**. {t['try']}: {w['setting']}" for w in outcome_warnings]
+        out.append("")
     sample_basin = {r["sample"]: r["basin"] for r in samples}
     campaign_basins: dict[str, set] = {}
     for r in samples:

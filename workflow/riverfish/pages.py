@@ -60,6 +60,7 @@ LABELS = {
     "likely_cause": ("Likely cause", "考えられる原因"),
     "setting": ("Setting to try", "試す設定"),
     "warning": ("Warning", "警告"),
+    "source": ("Source", "種別"),
     "location_type": ("Location", "対象"),
     "baseline_campaign": ("Baseline campaign", "基準の調査回"),
     "relative_richness_change_from_baseline": (
@@ -256,6 +257,7 @@ PAGE_TEXT: Mapping[str, Mapping[str, str]] = {
         "indicators": "Indicator groups",
         "first_last": "First and last detection of each taxon",
         "warnings": "Warnings: run quality and controls",
+        "outcome": "Results left empty",
         "run": "Run quality",
         "run_note": "Read steps that kept less than the configured share of reads, with "
         "the likely cause and the setting to try.",
@@ -278,6 +280,7 @@ PAGE_TEXT: Mapping[str, Mapping[str, str]] = {
         "indicators": "指標グループ",
         "first_last": "分類群ごとの初検出・最終検出",
         "warnings": "警告：シーケンスランの品質と対照",
+        "outcome": "空になった結果",
         "run": "ランの品質",
         "run_note": "設定した割合よりリードが残らなかった処理段階と、考えられる原因・試す設定。",
         "controls": "ブランクと対照",

@@ -8,6 +8,8 @@ column, before any job runs.
 from __future__ import annotations
 
 import csv
+import datetime
+import errno
 import gzip
 import os
 from collections.abc import Mapping
@@ -88,9 +90,16 @@ def read_sheet(path: str | os.PathLike, schema: dict, campaign: str) -> list[dic
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"not UTF-8 text (byte {exc.start}): {exc.reason}",
+            f"not UTF-8 text (byte {exc.start}): {exc.reason}"
+            + (
+                "; it reads as Shift-JIS (cp932), the encoding Japanese Excel uses for "
+                "'Text (Tab delimited)'"
+                if _reads_as_cp932(path)
+                else ""
+            ),
             path=path,
-            hint="save the sheet as UTF-8 tab-separated text",
+            hint="save the sheet as UTF-8 (Excel: 'Unicode Text' or 'CSV UTF-8', then tabs), "
+            f"or convert it: iconv -f CP932 -t UTF-8 '{path.name}' > utf8.tsv",
         ) from None
     lines = text.splitlines()
     if not lines or not lines[0].strip():
@@ -140,6 +149,7 @@ def read_sheet(path: str | os.PathLike, schema: dict, campaign: str) -> list[dic
                 f"{path}, line {lineno}, {what}{err.message}"
                 + (f" (expected: {desc})" if desc else "")
             )
+        problems.extend(f"{path}, line {lineno}, {p}" for p in _cell_problems(row))
         row["_line"] = lineno
         rows.append(row)
     if problems:
@@ -153,6 +163,39 @@ def read_sheet(path: str | os.PathLike, schema: dict, campaign: str) -> list[dic
     if not rows:
         raise InputError(f"the sample sheet of campaign '{campaign}' has no sample rows", path=path)
     return rows
+
+
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def _reads_as_cp932(path: Path) -> bool:
+    try:
+        path.read_bytes().decode("cp932")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _cell_problems(row: Mapping) -> list[str]:
+    """Cells a schema cannot judge: names a spreadsheet would run as a formula, dates
+    that do not exist."""
+    problems = []
+    for col in ("sample", "basin", "site", "notes"):
+        value = row.get(col)
+        if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+            problems.append(
+                f"column '{col}': {value!r} starts with {value[0]!r}, which a spreadsheet "
+                "opens as a formula (the tables are meant for spreadsheets); remove it"
+            )
+    date = row.get("date")
+    if isinstance(date, str) and date:
+        try:
+            datetime.date.fromisoformat(date)
+        except ValueError:
+            problems.append(
+                f"column 'date': {date!r} is not a date of the calendar; write YYYY-MM-DD"
+            )
+    return problems
 
 
 def sniff_fastq(path: Path) -> str | None:
@@ -169,13 +212,25 @@ def sniff_fastq(path: Path) -> str | None:
                 "file holding no reads)"
             )
         with open(path, "rb") as fh:
-            magic = fh.read(2)
-        if magic == b"\x1f\x8b":
+            magic = fh.read(6)
+        for start, name, tool in COMPRESSIONS:
+            if magic.startswith(start):
+                return (
+                    f"is {name}-compressed; the workflow reads gzip or plain FASTQ: "
+                    f"recompress it, e.g. {tool} -dc '{path.name}' | gzip > "
+                    f"'{path.name.rsplit('.', 1)[0]}.gz'"
+                )
+        if magic[:2] == b"\x1f\x8b":
             with gzip.open(path, "rb") as fh:
-                head = fh.read(64)
+                head = fh.read(SNIFF_BYTES)
         else:
+            if path.name.endswith(".gz"):
+                return (
+                    "is named .gz but is not gzip-compressed (plain text?); gzip it or take "
+                    ".gz off its name"
+                )
             with open(path, "rb") as fh:
-                head = fh.read(64)
+                head = fh.read(SNIFF_BYTES)
     except (OSError, EOFError) as exc:
         return f"cannot be read ({exc})"
     if not head:
@@ -185,7 +240,52 @@ def sniff_fastq(path: Path) -> str | None:
     if head[:1] != b"@":
         shown = head[:20].decode("ascii", "replace")
         return f"is not FASTQ: it starts with {shown!r}, a FASTQ record starts with '@'"
+    lines = head.split(b"\n")
+    quals = b"".join(lines[i] for i in range(3, len(lines) - 1, 4))
+    if len(quals) >= 50 and min(quals) >= 59 and max(quals) > 75:
+        return (
+            "has Phred+64 base qualities (Illumina 1.3-1.7); convert them to Phred+33, e.g. "
+            f"seqtk seq -Q64 -V '{path.name}' | gzip > converted.fastq.gz"
+        )
     return None
+
+
+#: compressed formats the workflow does not read: magic bytes, name, the tool to unpack
+COMPRESSIONS = (
+    (b"BZh", "bzip2", "bzip2"),
+    (b"\x28\xb5\x2f\xfd", "zstd", "zstd"),
+    (b"\xfd7zXZ", "xz", "xz"),
+)
+SNIFF_BYTES = 4096
+
+
+def _not_a_file(path: Path) -> str | None:
+    """Why a FASTQ path is not a readable file, for a folder or a symbolic link loop."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link that points to itself (a loop), not a FASTQ file"
+        return None
+    if path.is_dir():
+        return "a folder, not a FASTQ file; give the file of the sample's reads"
+    return None
+
+
+def _same_content(a: Path, b: Path, size: int = 1 << 16) -> bool:
+    """Whether two read files hold the same data (same size and same first 64 kB)."""
+    try:
+        if not (a.is_file() and b.is_file()) or a.stat().st_size != b.stat().st_size:
+            return False
+        with open(a, "rb") as fa, open(b, "rb") as fb:
+            first = fa.read(size)
+            if first != fb.read(size):
+                return False
+        opener = gzip.open if first[:2] == b"\x1f\x8b" else open
+        with opener(a, "rb") as fh:
+            return bool(fh.read(1))  # two files without reads are two empty samples
+    except (OSError, EOFError):
+        return False
 
 
 def resolve_path(value: str, root: Path) -> Path:
@@ -209,6 +309,7 @@ def load_campaigns(
     root = Path(root).resolve()
     records: list[dict] = []
     seen: dict[str, tuple[Path, int]] = {}
+    used_by: dict[str, tuple[str, int]] = {}
     problems: list[str] = []
     for campaign, sheet in campaigns.items():
         sheet_path = resolve_path(sheet, root)
@@ -226,7 +327,11 @@ def load_campaigns(
             seen[name] = (sheet_path, line)
             for col in ("fq1", "fq2"):
                 fq = resolve_path(row[col], root)
-                if check_files and not fq.is_file():
+                mate = "R1" if col == "fq1" else "R2"
+                where = f"{sheet_path}, line {line}, column '{col}' ({mate} of sample '{name}')"
+                if check_files and (kind := _not_a_file(fq)):
+                    problems.append(f"{where}: {kind}: {fq}")
+                elif check_files and not fq.is_file():
                     problems.append(
                         f"{sheet_path}, line {line}, column '{col}': FASTQ file of sample "
                         f"'{name}' not found: {fq} (paths are relative to the project "
@@ -240,13 +345,26 @@ def load_campaigns(
                 elif check_files and (wrong := sniff_fastq(fq)):
                     problems.append(
                         f"{sheet_path}, line {line}, column '{col}': the file of sample "
-                        f"'{name}' {wrong}: {fq}"
+                        f"'{name}' ({mate}) {wrong}: {fq}"
                     )
+                if check_files and str(fq) in used_by and fq.is_file():
+                    other, other_line = used_by[str(fq)]
+                    problems.append(
+                        f"{where}: the same file as sample '{other}' uses (line {other_line}): "
+                        f"{fq}; a copy-paste slip? each sample has its own FASTQ pair"
+                    )
+                used_by.setdefault(str(fq), (name, line))
                 row[col] = str(fq)
             if row["fq1"] == row["fq2"]:
                 problems.append(
                     f"{sheet_path}, line {line}: fq1 and fq2 of sample '{name}' are the same "
                     "file; give the forward (R1) and reverse (R2) reads"
+                )
+            elif check_files and _same_content(Path(row["fq1"]), Path(row["fq2"])):
+                problems.append(
+                    f"{sheet_path}, line {line}: fq1 (R1) and fq2 (R2) of sample '{name}' hold "
+                    "the same reads (one mate copied over the other?); give the forward (R1) "
+                    "and reverse (R2) reads of the run"
                 )
             full = {c: schema["properties"][c].get("default", "") for c in SHEET_COLUMNS}
             full.update(row)

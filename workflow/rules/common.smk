@@ -23,17 +23,24 @@ LIB = ROOT / "workflow"
 if str(LIB) not in sys.path:
     sys.path.insert(0, str(LIB))
 
-from riverfish import dwca, jobenv, refdb, sheets, tools  # noqa: E402
+from riverfish import dwca, jobenv, refdb, settings, sheets, tools  # noqa: E402
 from riverfish.errors import RiverfishError  # noqa: E402
 
 jobenv.prepare(LIB)
 
+_schema = sheets.load_schema(LIB / "schemas" / "config.schema.yaml")
+_problems = settings.check_raw(config, list(_schema["properties"]))
+if _problems:
+    raise WorkflowError("invalid configuration:\n  " + "\n  ".join(_problems))
 _export_problems = dwca.check_export(config.get("export"))
 if _export_problems:
     raise WorkflowError(
         "invalid export block in the config:\n  " + "\n  ".join(_export_problems)
     )
 validate(config, str(LIB / "schemas" / "config.schema.yaml"))
+_problems = settings.check_relations(config)
+if _problems:
+    raise WorkflowError("invalid configuration:\n  " + "\n  ".join(_problems))
 
 # The tools must be there (and recent enough) before anything runs; with --sdm conda they
 # come with the jobs' environments instead.
@@ -63,6 +70,13 @@ try:
 except RiverfishError as exc:
     raise WorkflowError(str(exc)) from None
 SAMPLES = SAMPLES.set_index("sample", drop=False)
+_fields = SAMPLES.loc[SAMPLES["type"] == "sample"]
+_problems = settings.check_replicate_rule(
+    config["detection"]["min_replicates"],
+    _fields.groupby(["basin", "site", "campaign"])["replicate"].nunique().to_dict(),
+)
+if _problems:
+    raise WorkflowError("invalid configuration:\n  " + "\n  ".join(_problems))
 # The validated sheets as plain records (campaign order, then sheet order): what the
 # sample table of the results holds.
 SAMPLE_RECORDS = SAMPLES[
@@ -138,6 +152,11 @@ SPECIES_LISTS = species_list_files()
 
 # The built database lives in a folder named by the checksum of its inputs, so a changed
 # input builds a new version beside the old one, and classification caches are per version.
+_problems = settings.check_reference_files(reference_inputs())
+if _problems:
+    raise WorkflowError(
+        "invalid reference database input:\n  " + "\n  ".join(_problems)
+    )
 REFDB_CHECKSUM = refdb.database_checksum(*reference_inputs().values())[:16]
 REFDB = f"{OUT}/reference/{REFDB_CHECKSUM}"
 CLASSIFY_CACHE = f"{OUT}/cache/classify"
@@ -229,8 +248,8 @@ def read_params(campaign):
     )
 
 
-def say_run_warnings(path):
-    """The run-quality warnings again at the end of the run, where a person looks."""
+def say_warnings(path):
+    """Every warning of the run again at its end, where a person looks."""
     if not os.path.exists(path):
         return
     import csv
@@ -238,9 +257,12 @@ def say_run_warnings(path):
     with open(path, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
     for row in rows:
-        logger.warning(f"run quality: {row['message']}. Try: {row['setting']}")
+        todo = f". Try: {row['setting']}" if row["setting"] else ""
+        logger.warning(f"{row['source']}: {row['message']}{todo}")
     if rows:
-        logger.warning(f"{len(rows)} run-quality warning(s): see {path} and the report")
+        logger.warning(
+            f"{len(rows)} warning(s): see {path} and the report's start page"
+        )
 
 
 def all_targets():
@@ -261,4 +283,6 @@ def all_targets():
         *([f"{OUT}/export/dwca.zip"] if config.get("export") else []),
         f"{OUT}/qc/provenance.tsv",
         f"{OUT}/tables/samples.tsv",
+        f"{OUT}/qc/warnings.tsv",
+        *([f"{OUT}/qc/strict_check.txt"] if config["strict"] else []),
     ]

@@ -40,5 +40,48 @@ rule run_quality:
         "../scripts/run_quality.py"
 
 
+# Every warning of the run in one table, with what the run left empty (a campaign
+# without field samples or reads, nothing detected); with `strict: true` any warning
+# fails the run (rule strict).
+rule warnings:
+    input:
+        samples=rules.sample_table.output[0],
+        tracking=f"{OUT}/qc/read_tracking.tsv",
+        basin_campaign=f"{OUT}/tallies/basin_campaign.tsv",
+        run_warnings=rules.run_quality.output.warnings,
+        control_warnings=f"{OUT}/controls/warnings.tsv",
+    output:
+        table=report(
+            f"{OUT}/qc/warnings.tsv",
+            caption="../report/all_warnings.rst",
+            category="Warnings",
+        ),
+    log:
+        f"{OUT}/logs/warnings.log",
+    benchmark:
+        f"{OUT}/benchmarks/warnings.tsv"
+    localrule: True
+    conda:
+        "../envs/python.yaml"
+    params:
+        campaigns=CAMPAIGNS,
+    script:
+        "../scripts/warnings.py"
+
+
+rule strict:
+    input:
+        rules.warnings.output.table,
+    output:
+        f"{OUT}/qc/strict_check.txt",
+    log:
+        f"{OUT}/logs/strict.log",
+    localrule: True
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../scripts/strict.py"
+
+
 onsuccess:
-    say_run_warnings(f"{OUT}/qc/run_warnings.tsv")
+    say_warnings(f"{OUT}/qc/warnings.tsv")

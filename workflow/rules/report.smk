@@ -38,6 +38,7 @@ rule findings:
         verdicts=rules.stats.output.verdicts,
         run_warnings=rules.run_quality.output.warnings,
         control_warnings=rules.detections.output.warnings,
+        warnings=rules.warnings.output.table,
     output:
         # included at the top of the start page (workflow/report/workflow.rst)
         report(
@@ -110,6 +111,7 @@ rule report_tables:
         recovery=rules.stats.output.recovery,
         run_warnings=rules.run_quality.output.warnings,
         control_warnings=rules.detections.output.warnings,
+        warnings=rules.warnings.output.table,
     output:
         tallies=report(
             f"{OUT}/report/tallies.html",

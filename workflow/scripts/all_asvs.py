@@ -1,16 +1,14 @@
 """Snakemake adapter: ASVs and counts over all campaigns (the union of the campaigns' ASVs)."""
 
-import sys
-
 import pandas as pd
 
+from riverfish import jobenv
 from riverfish.asvs import union_of_campaigns, write_fasta
 from riverfish.tables import read_tsv, write_tsv
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 
-with open(sm.log[0], "w") as log:
-    sys.stderr = log
+with jobenv.job_log(sm.log[0]) as log:
     seen = union_of_campaigns(sm.input.asvs)
     write_fasta(seen, sm.output.asvs)
     counts = pd.concat([read_tsv(p, dtype={"reads": "int64"}) for p in sm.input.counts])

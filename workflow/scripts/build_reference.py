@@ -1,15 +1,12 @@
 """Snakemake adapter: build the classifier-ready reference database, review it (odd
 records, names of different genera with the same sequence) and write the build report."""
 
-import sys
-
-from riverfish import refdb, refreview
+from riverfish import jobenv, refdb, refreview
 from riverfish.tables import write_tsv
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 
-with open(sm.log[0], "w") as log:
-    sys.stderr = log
+with jobenv.job_log(sm.log[0]) as log:
     result = refdb.build_database(
         sm.input.fasta,
         sm.input.lineage,

@@ -1,18 +1,17 @@
 """Snakemake adapter: denoise one campaign and count its samples' reads per ASV."""
 
-import sys
 from pathlib import Path
 
 import pandas as pd
 
+from riverfish import jobenv
 from riverfish.asvs import DenoiseParams, denoise_campaign, write_fasta
 from riverfish.reads import read_stats_table, read_uniques_table
 from riverfish.tables import read_tracking, write_tsv
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 
-with open(sm.log[0], "w") as log:
-    sys.stderr = log
+with jobenv.job_log(sm.log[0]) as log:
     samples = list(sm.params.samples)
     result = denoise_campaign(
         samples,

@@ -1,17 +1,14 @@
 """Snakemake adapter: classify every ASV (cached vsearch hits, then LCA with thresholds;
 ASVs below the species threshold named their species where the new-haplotype rule holds)."""
 
-import sys
-
-from riverfish import hitcache, refstats, specieslist
+from riverfish import hitcache, jobenv, refstats, specieslist
 from riverfish.asvs import read_fasta, union_of_campaigns
 from riverfish.classify import NewHaplotypeRule, assign_taxa, new_haplotype_references
 from riverfish.tables import read_tsv, write_tsv
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 
-with open(sm.log[0], "w") as log:
-    sys.stderr = log
+with jobenv.job_log(sm.log[0]) as log:
     # the campaigns' ASVs, as asv/asvs.fasta has them (written beside this job)
     asvs = union_of_campaigns(sm.input.asvs)
     refs = read_tsv(sm.input.taxonomy, dtype=str)

@@ -1,18 +1,15 @@
 """Snakemake adapter: blank correction, detection thresholds, replicate support."""
 
-import sys
-
 import pandas as pd
 
-from riverfish import controls, specieslist
+from riverfish import controls, jobenv, specieslist
 from riverfish.tables import read_tsv, write_tsv
 from riverfish.tracking import with_after_controls
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 p = sm.params
 
-with open(sm.log[0], "w") as log:
-    sys.stderr = log
+with jobenv.job_log(sm.log[0]) as log:
     samples = read_tsv(sm.input.samples, dtype=str)
     samples["replicate"] = samples["replicate"].astype(int)
     counts = read_tsv(sm.input.counts, dtype={"asv_id": str, "sample": str})

@@ -1,11 +1,10 @@
 """Snakemake adapter: the Darwin Core Archive (Event core, occurrences, DNA derived data)."""
 
-import sys
 from pathlib import Path
 
 from Bio import SeqIO
 
-from riverfish import dwca
+from riverfish import dwca, jobenv
 from riverfish.tables import read_tsv
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
@@ -20,8 +19,7 @@ METHOD = (
     "recorded where the detection rule's read limits are met."
 )
 
-with open(sm.log[0], "w") as log:
-    sys.stderr = log
+with jobenv.job_log(sm.log[0]) as log:
     settings = sm.params.export
     provenance = dict(read_tsv(sm.input.provenance, dtype=str).fillna("").values)
     checksum = provenance.get("reference_database_sha256", sm.params.checksum)

@@ -1,14 +1,11 @@
 """Snakemake adapter: the findings of every basin for the report's start page."""
 
-import sys
-
-from riverfish import findings, webfont
+from riverfish import findings, jobenv, webfont
 from riverfish.files import write_text
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 
-with open(sm.log[0], "w") as log:
-    sys.stderr = log
+with jobenv.job_log(sm.log[0]) as log:
     read = findings.read_rows
     names = {r["taxon"]: r.get("common_name", "") for r in read(sm.input.site_detections)}
     text = findings.findings_rst(
@@ -23,6 +20,7 @@ with open(sm.log[0], "w") as log:
         read(sm.input.samples),
         language=sm.params.language,
         site_rows=read(sm.input.site_campaign),
+        outcome_warnings=[w for w in read(sm.input.warnings) if w["source"] == "outcome"],
     )
     # the glyphs of every Japanese name the report shows (start page, file names, the
     # tables it previews) travel with it

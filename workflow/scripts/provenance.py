@@ -2,12 +2,12 @@
 
 import json
 import platform
-import sys
 from importlib.metadata import PackageNotFoundError, version
 
 import pandas as pd
 
 import riverfish
+from riverfish import jobenv
 from riverfish.tables import write_tsv
 from riverfish.tools import tool_version
 
@@ -21,8 +21,7 @@ def package(name):
         return "not installed"
 
 
-with open(sm.log[0], "w") as log:
-    sys.stderr = log
+with jobenv.job_log(sm.log[0]) as log:
     rows = [
         ("riverfish", riverfish.__version__),
         ("python", platform.python_version()),

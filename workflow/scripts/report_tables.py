@@ -1,8 +1,6 @@
 """Snakemake adapter: the report's tallies, trends and warnings pages."""
 
-import sys
-
-from riverfish import pages, webfont
+from riverfish import jobenv, pages, webfont
 from riverfish.files import write_text
 from riverfish.tables import read_tsv
 
@@ -11,8 +9,7 @@ language = sm.params.language
 text = pages.PAGE_TEXT[language]
 campaigns = list(sm.params.campaigns)
 
-with open(sm.log[0], "w") as log:
-    sys.stderr = log
+with jobenv.job_log(sm.log[0]) as log:
     samples = read_tsv(sm.input.samples, dtype=str)
     order = pages.site_order(samples)
     text_columns = {"basin": str, "site": str, "campaign": str, "reference_site": str}
@@ -107,6 +104,13 @@ with open(sm.log[0], "w") as log:
     warnings_page = pages.page(
         text["warnings"],
         [
+            (
+                text["outcome"],
+                "",
+                read(sm.input.warnings, ["source", "campaign", "basin", "message", "setting"])
+                .query("source == 'outcome'")
+                .drop(columns="source"),
+            ),
             (
                 text["run"],
                 text["run_note"],

@@ -5,14 +5,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from riverfish import runqc, webfont
+from riverfish import jobenv, runqc, webfont
 from riverfish.tables import read_tsv, write_tsv
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 
 console = sys.stderr
-with open(sm.log[0], "w") as log:
-    sys.stderr = log
+with jobenv.job_log(sm.log[0]) as log:
     samples = read_tsv(sm.input.samples, dtype=str)
     tracking = pd.concat([read_tsv(t, dtype={"sample": str}) for t in sm.input.tracking])
     shares = runqc.shares(tracking, samples)

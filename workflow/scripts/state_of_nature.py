@@ -1,8 +1,6 @@
 """Snakemake adapter: the state-of-nature table (TNFD) and its report page."""
 
-import sys
-
-from riverfish import nature, pages, tallies, webfont
+from riverfish import jobenv, nature, pages, tallies, webfont
 from riverfish.files import write_text
 from riverfish.tables import read_tsv, write_tsv
 
@@ -26,8 +24,7 @@ LOCATION = {
     "ja": {"impacted_site": "影響地点", "basin": "水系全体"},
 }
 
-with open(sm.log[0], "w") as log:
-    sys.stderr = log
+with jobenv.job_log(sm.log[0]) as log:
     text_cols = {"basin": str, "site": str, "campaign": str, "reference_site": str}
     samples = read_tsv(sm.input.samples, dtype=str)
     table = nature.state_of_nature(

@@ -1,16 +1,13 @@
 """Snakemake adapter: occupancy, survey design, richness estimates, recovery verdicts."""
 
-import sys
-
-from riverfish import plots, recovery, statplots, surveystats
+from riverfish import jobenv, plots, recovery, statplots, surveystats
 from riverfish.tables import read_tsv, write_tsv
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 campaigns = list(sm.params.campaigns)
 occ_settings, rec_settings = sm.params.occupancy, sm.params.recovery
 
-with open(sm.log[0], "w") as log:
-    sys.stderr = log
+with jobenv.job_log(sm.log[0]) as log:
     samples = read_tsv(sm.input.samples, dtype=str)
     dets = read_tsv(sm.input.sample_detections, dtype={"sample": str, "site": str})
 

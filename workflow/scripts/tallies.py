@@ -1,16 +1,13 @@
 """Snakemake adapter: tallies, trends, species tables and their figures."""
 
-import sys
-
-from riverfish import plots, tallies, webfont
+from riverfish import jobenv, plots, tallies, webfont
 from riverfish.files import write_text
 from riverfish.tables import read_tsv, write_tsv
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 campaigns = list(sm.params.campaigns)
 
-with open(sm.log[0], "w") as log:
-    sys.stderr = log
+with jobenv.job_log(sm.log[0]) as log:
     samples = read_tsv(sm.input.samples, dtype=str)
     samples["replicate"] = samples["replicate"].astype(int)
     sites = read_tsv(sm.input.site_detections, dtype={"basin": str, "site": str, "campaign": str})

@@ -1,16 +1,13 @@
 """Snakemake adapter: the survey workbook (summary, a species sheet per basin, methods)."""
 
-import sys
-
-from riverfish import findings, tallies, workbook
+from riverfish import findings, jobenv, tallies, workbook
 from riverfish.tables import read_tsv
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 campaigns = list(sm.params.campaigns)
 language, cells = sm.params.language, sm.params.cells
 
-with open(sm.log[0], "w") as log:
-    sys.stderr = log
+with jobenv.job_log(sm.log[0]) as log:
     samples = read_tsv(sm.input.samples, dtype=str)
     samples["replicate"] = samples["replicate"].astype(int)
     sites = read_tsv(sm.input.site_detections, dtype={"basin": str, "site": str, "campaign": str})
