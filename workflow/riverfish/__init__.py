@@ -4,4 +4,4 @@ The library behind the Snakemake workflow: pure functions that the workflow's
 scripts call, each unit-tested on small hand-made inputs.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

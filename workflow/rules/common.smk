@@ -5,6 +5,8 @@ import os
 import sys
 from pathlib import Path
 
+import yaml
+
 from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 from snakemake.settings.types import DeploymentMethod
@@ -18,8 +20,12 @@ from snakemake.utils import validate
 if "jsonschema" not in sys.modules:
     sys.modules.setdefault("rfc3987_syntax", None)
 
-ROOT = Path(workflow.basedir).resolve()
+# This workflow's own folder (from this file, so that it holds when the workflow is used
+# as a module of another Snakefile) and the project's: the folder of the main Snakefile,
+# which config and sheet paths are relative to (the same folder unless used as a module).
+ROOT = Path(str(workflow.current_basedir)).resolve().parents[1]
 LIB = ROOT / "workflow"
+PROJECT = Path(workflow.basedir).resolve()
 if str(LIB) not in sys.path:
     sys.path.insert(0, str(LIB))
 
@@ -28,6 +34,13 @@ from riverfish.errors import RiverfishError  # noqa: E402
 
 jobenv.prepare(LIB)
 
+# A config of one's own needs only what differs: every setting has a default in the
+# schema but the reference database's files, which come from the shipped settings
+# (config/config.yaml) where the config leaves them out.
+if isinstance(config.get("reference", {}), dict):
+    with open(ROOT / "config" / "config.yaml", encoding="utf-8") as _fh:
+        _shipped = yaml.safe_load(_fh).get("reference", {})
+    config["reference"] = {**_shipped, **config.get("reference", {})}
 _schema = sheets.load_schema(LIB / "schemas" / "config.schema.yaml")
 _problems = settings.check_raw(config, list(_schema["properties"]))
 if _problems:
@@ -54,11 +67,22 @@ if DeploymentMethod.CONDA not in workflow.deployment_settings.deployment_method:
 OUT = config["output_dir"].rstrip("/")
 CAMPAIGNS = list(config["campaigns"])
 
+def project_path(value):
+    """A path of the config: absolute, or relative to the project; as a module, a shipped
+    default (reference_db/, the example's reference) is found in this workflow's folder."""
+    path = sheets.resolve_path(value, PROJECT)
+    if not path.exists() and PROJECT != ROOT:
+        shipped = sheets.resolve_path(value, ROOT)
+        if shipped.exists():
+            return shipped
+    return path
+
+
 try:
     SAMPLES = sheets.load_campaigns(
         config["campaigns"],
         sheets.load_schema(LIB / "schemas" / "samples.schema.yaml"),
-        root=ROOT,
+        root=PROJECT,
         # the files are checked once, by the main process; cluster jobs re-parse the
         # workflow and need not open every FASTQ file of the programme again
         check_files=workflow.exec_mode == ExecMode.DEFAULT,
@@ -83,10 +107,10 @@ SAMPLE_RECORDS = SAMPLES[
     ["sample", "campaign", *[c for c in sheets.SHEET_COLUMNS if c != "sample"]]
 ].to_dict("records")
 # The campaigns' sample sheets (absolute paths), in campaign order.
-SHEETS = [str(sheets.resolve_path(p, ROOT)) for p in config["campaigns"].values()]
+SHEETS = [str(project_path(p)) for p in config["campaigns"].values()]
 # Basins with river-water samples, in order of first appearance in the sheets.
 BASINS = list(dict.fromkeys(SAMPLES.loc[SAMPLES["type"] == "sample", "basin"]))
-TRAITS = str(sheets.resolve_path(config["traits"], ROOT))
+TRAITS = str(project_path(config["traits"]))
 
 
 def reference_inputs():
@@ -109,7 +133,7 @@ def reference_inputs():
                     "FASTA (reference.fasta) and of the genus lineage CSV (reference.lineage)"
                 )
             continue
-        path = sheets.resolve_path(value, ROOT)
+        path = project_path(value)
         if not path.is_file():
             raise WorkflowError(
                 f"config: reference.{key} = {value!r}: file not found ({path}); paths are "
@@ -137,7 +161,7 @@ def species_list_files():
     for key, value in entries:
         if value in ("", "japan") and key == "species_list":
             continue
-        path = sheets.resolve_path(value, ROOT)
+        path = project_path(value)
         if not path.is_file():
             raise WorkflowError(
                 f"config: classify.{key} = {value!r}: file not found ({path}); give a TSV "
