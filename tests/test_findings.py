@@ -280,7 +280,7 @@ def test_japanese_names_and_report_in_japanese(tmp_path):
     res = tmp_path / "results"
     # the workbook: Japanese headers, sites as site_order has them, replicate counts
     book = load_workbook(res / "tables" / "species_tables.xlsx")
-    assert book.sheetnames == ["概要", "早瀬川", "方法"]
+    assert book.sheetnames == ["概要", "早瀬川", "自然の状態（TNFD）", "方法"]
     assert [c.value for c in book["概要"][2]] == ["水系", "調査回", "目数", "科数", "種数"]
     sheet = book["早瀬川"]
     header = [c.value for c in sheet[3]]

@@ -32,22 +32,15 @@ def md5seq(seq: str) -> str:
 
 
 def read_fasta(path: str | os.PathLike) -> Iterator[tuple[str, str]]:
-    """Yield (header without '>', sequence) from a FASTA file written by a tool."""
-    header = None
-    parts: list[str] = []
-    with open(path) as fh:
-        for line in fh:
-            line = line.rstrip("\r\n")
-            if line.startswith(">"):
-                if header is not None:
-                    yield header, "".join(parts)
-                header, parts = line[1:], []
-            elif line:
-                if header is None:
-                    raise ToolError(f"{path}: sequence before the first FASTA header")
-                parts.append(line)
-    if header is not None:
-        yield header, "".join(parts)
+    """Yield (header without '>', sequence) from a FASTA file written by a tool (dnaio)."""
+    import dnaio
+
+    try:
+        with dnaio.open(path, fileformat="fasta", mode="r") as reader:
+            for record in reader:
+                yield record.name, record.sequence
+    except dnaio.FileFormatError as exc:
+        raise ToolError(f"{path}: {exc}") from None
 
 
 def union_of_campaigns(paths: Sequence[str | os.PathLike]) -> list[tuple[str, str]]:
@@ -62,12 +55,14 @@ def union_of_campaigns(paths: Sequence[str | os.PathLike]) -> list[tuple[str, st
 
 
 def write_fasta(records: Iterable[tuple[str, str]], path: str | os.PathLike) -> None:
-    """Write (header, sequence) records, one line per sequence, atomically."""
+    """Write (header, sequence) records, one line per sequence (dnaio), atomically."""
+    import dnaio
+
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w") as fh:
+    with dnaio.open(tmp, mode="w", fileformat="fasta") as writer:
         for header, seq in records:
-            fh.write(f">{header}\n{seq}\n")
+            writer.write(dnaio.SequenceRecord(header, seq))
     os.replace(tmp, path)
 
 

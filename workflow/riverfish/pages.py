@@ -8,6 +8,7 @@ order (upstream to downstream), headers in English or Japanese.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from html import escape
 
@@ -189,7 +190,9 @@ def html_table(table: pd.DataFrame, digits: int = 2) -> str:
         elif values.dtype == object or pd.api.types.is_string_dtype(values):
             shown[col] = values.astype(object).where(values.notna() & (values != ""), None)
     styler = shown.style.hide(axis="index").format(precision=digits, na_rep="–", thousands=",")
-    return styler.to_html()
+    # element ids from the table itself (not random), so that a page is the same each run
+    digest = hashlib.md5(shown.to_csv(index=False).encode("utf-8")).hexdigest()[:8]
+    return styler.set_uuid(digest).to_html()
 
 
 def page(

@@ -2,37 +2,27 @@
 
 from __future__ import annotations
 
+from Bio.Data.IUPACData import ambiguous_dna_complement
+from Bio.Seq import reverse_complement as _bio_reverse_complement
+
 from riverfish.errors import InputError
 
+#: complement of each IUPAC nucleotide code (Biopython's table; U pairs like T)
 IUPAC_COMPLEMENT = {
-    "A": "T",
-    "C": "G",
-    "G": "C",
-    "T": "A",
+    **{b: c for b, c in ambiguous_dna_complement.items() if b != "X"},
     "U": "A",
-    "R": "Y",
-    "Y": "R",
-    "S": "S",
-    "W": "W",
-    "K": "M",
-    "M": "K",
-    "B": "V",
-    "V": "B",
-    "D": "H",
-    "H": "D",
-    "N": "N",
 }
 
 
 def reverse_complement(seq: str) -> str:
     """Reverse complement of a DNA sequence with IUPAC ambiguity codes (upper-case out)."""
-    try:
-        return "".join(IUPAC_COMPLEMENT[b] for b in reversed(seq.upper()))
-    except KeyError as exc:
+    bad = sorted(set(seq.upper()) - set(IUPAC_COMPLEMENT))
+    if bad:
         raise InputError(
-            f"primer {seq!r} contains {exc.args[0]!r}, which is not an IUPAC nucleotide code",
+            f"primer {seq!r} contains {bad[0]!r}, which is not an IUPAC nucleotide code",
             hint="use A C G T and the ambiguity codes R Y S W K M B D H V N",
-        ) from None
+        )
+    return _bio_reverse_complement(seq.upper().replace("U", "T"))
 
 
 def linked_adapters(

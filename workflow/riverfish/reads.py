@@ -41,7 +41,6 @@ import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
-from itertools import islice
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -274,26 +273,27 @@ def _run(cmd: list[str], log, what: str) -> None:
 
 
 def _fastq_records(path: Path):
-    """(header, sequence, qualities) of a plain, unwrapped FASTQ file written by a tool."""
-    with open(path) as fh:
-        while header := fh.readline():
-            seq = fh.readline().rstrip("\n")
-            fh.readline()
-            qual = fh.readline().rstrip("\n")
-            if len(qual) != len(seq):
-                raise ToolError(f"{path}: record {header.strip()!r} is cut short")
-            yield header, seq, qual
+    """(header line, sequence, qualities) of a FASTQ file a tool wrote (read by dnaio)."""
+    import dnaio
+
+    try:
+        with dnaio.open(path, fileformat="fastq", mode="r") as reader:
+            for record in reader:
+                yield f"@{record.name}\n", record.sequence, record.qualities
+    except dnaio.FileFormatError as exc:
+        raise ToolError(f"{path}: {exc}") from None
 
 
 def _fastq_chunks(path: Path, records: int = 50_000):
-    """Lists of (sequence, qualities) of a plain, unwrapped FASTQ file, chunk by chunk."""
-    with open(path) as fh:
-        while lines := list(islice(fh, 4 * records)):
-            if len(lines) % 4:
-                raise ToolError(f"{path}: {len(lines)} lines is not a whole number of records")
-            seqs = [line.rstrip("\n") for line in lines[1::4]]
-            quals = [line.rstrip("\n") for line in lines[3::4]]
-            yield zip(seqs, quals, strict=True)
+    """Lists of (sequence, qualities) of a FASTQ file a tool wrote, chunk by chunk."""
+    chunk: list[tuple[str, str]] = []
+    for _, seq, qual in _fastq_records(path):
+        chunk.append((seq, qual))
+        if len(chunk) == records:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 @dataclass(frozen=True)

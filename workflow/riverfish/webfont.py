@@ -53,7 +53,7 @@ def _subset(characters: str) -> bytes:
     options = subset.Options()
     options.flavor = "woff"
     options.layout_features = ["*"]
-    font = TTFont(str(font_path()))
+    font = TTFont(str(font_path()), recalcTimestamp=False)  # the same bytes every run
     subsetter = subset.Subsetter(options)
     subsetter.populate(text=characters)
     subsetter.subset(font)
