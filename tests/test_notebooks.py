@@ -1,7 +1,7 @@
 """The review notebooks: they run headless (papermill) on the example's results, show the
 workflow's tables unchanged, and state the trends the numbers say.
 
-The helpers of notebooks/review.py are tested first on small tables; the notebooks then
+The helpers of the notebooks (riverfish.review) are tested first on small tables; the notebooks then
 run on the results of the example run (the session fixture ``dev_run``).
 """
 

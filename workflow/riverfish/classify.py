@@ -408,71 +408,14 @@ def assign_taxa(
     """
     thr = validate_thresholds(thresholds, margin)
     margin = float(margin)
-    ids = [str(a) for a in asv_ids]
-    if len(set(ids)) != len(ids):
-        dup = pd.Series(ids)[pd.Series(ids).duplicated()].unique().tolist()
-        raise InputError(f"ASV IDs given more than once: {', '.join(dup[:5])}")
-    for column in ("asv_id", "ref_id", "identity"):
-        if column not in hits.columns:
-            raise InputError(
-                f"the hits table lacks the column {column!r}",
-                hint="read the vsearch output with read_hits()",
-            )
+    ids = _checked_ids(asv_ids, hits)
     lookup = _reference_lookup(refs)
     names_of = _candidate_names(lookup)
-
-    h = hits.loc[hits["asv_id"].astype(str).isin(set(ids)), ["asv_id", "ref_id", "identity"]]
-    h = h.astype({"asv_id": str, "ref_id": str, "identity": "float64"})
-    unknown = sorted(set(h["ref_id"]) - set(lookup.index))
-    if unknown:
-        raise InputError(
-            f"{len(unknown)} reference(s) in the hits are not in the reference taxonomy, "
-            f"e.g. {', '.join(unknown[:5])}",
-            hint="the hits were made against another database build; rerun the search "
-            "against the current reference FASTA",
-        )
-
-    per_asv: dict[str, dict[str, object]] = {}
+    h = _hits_of(ids, hits, lookup)
     set_aside: dict[str, list[str]] = {}
-    if len(h):
-        h = h.join(lookup, on="ref_id")
-        if odd_records and max_odd_set_aside > 0:
-            h, set_aside = _set_aside_odd(
-                h, odd_records, margin, max_odd_set_aside, odd_within_genus
-            )
-        h = h.sort_values(
-            ["asv_id", "identity", "candidate", "ref_id"], ascending=[True, False, True, True]
-        )
-        groups = h.groupby("asv_id", sort=False)
-        best = groups["identity"].transform("max")
-        top_candidate = groups["candidate"].transform("first")
-        others = h[h["candidate"] != top_candidate]
-        next_best = others.groupby("asv_id")["identity"].max().to_dict()
-        n_hits = groups.size().to_dict()
-
-        near = h[h["identity"] >= best - margin - _EPS]
-        near_groups = near.groupby("asv_id", sort=False)
-        size = near_groups.size()
-        agreed: dict[str, dict[str, str | None]] = {}
-        for rank in RANKS:
-            unanimous = (near_groups[rank].nunique() == 1) & (near_groups[rank].count() == size)
-            firsts = near_groups[rank].first()
-            agreed[rank] = {
-                asv: (_text_or_none(firsts[asv]) if ok else None) for asv, ok in unanimous.items()
-            }
-        candidates = near_groups["candidate"].agg(lambda s: sorted(set(s))).to_dict()
-        near_refs = near_groups["ref_id"].agg(list).to_dict()
-        best_of = near_groups["identity"].max().to_dict()
-        for asv in size.index:
-            per_asv[asv] = {
-                "best": best_of[asv],
-                "next": next_best.get(asv, float("nan")),
-                "n_hits": int(n_hits[asv]),
-                "n_near": int(size[asv]),
-                "candidates": candidates[asv],
-                "refs": near_refs[asv],
-                **{rank: agreed[rank][asv] for rank in RANKS},
-            }
+    if len(h) and odd_records and max_odd_set_aside > 0:
+        h, set_aside = _set_aside_odd(h, odd_records, margin, max_odd_set_aside, odd_within_genus)
+    per_asv = _near_best_summary(h, margin) if len(h) else {}
 
     rows = []
     for asv in ids:
@@ -480,67 +423,16 @@ def assign_taxa(
         if info is None:
             rows.append(_unassigned_row(asv))
             continue
-        best_identity = float(info["best"])
-        rank = "unassigned"
-        for r in RANKS:
-            if best_identity >= thr[r] - _EPS and info[r]:
-                rank = r
-                break
+        rank = _lowest_agreed_rank(info, thr)
         basis = _basis(rank, info, thr, margin)
         if asv in set_aside:
             basis += f"; odd record(s) set aside: {', '.join(set_aside[asv])}"
         if rank != "species" and new_haplotypes is not None and new_haplotypes.enabled:
-            why_not = _new_haplotype_refusal(info, new_haplotypes, congener_identity or {})
-            if why_not is None:
-                rank = "species"
-                basis = (
-                    f"new haplotype: {best_identity:.1f} % to {info['species']} (below "
-                    f"{thr['species']:g} %), next species {_fmt(info['next'])}, nearest "
-                    f"congener of its record {_fmt(_congener(info, congener_identity or {}))}"
-                )
-            elif info["species"] and best_identity >= new_haplotypes.min_identity - _EPS:
-                basis += f"; not a new haplotype: {why_not}"
-        names = {r: "" for r in RANKS}
-        if rank != "unassigned":
-            for r in RANKS[RANKS.index(rank) :]:
-                names[r] = info[r] or ""
-        cands: list[str] = info["candidates"]
-        if rank == "species":
-            taxon = names["species"]
-            common = names_of.get(taxon, "")
-        elif rank == "genus":
-            taxon = f"{names['genus']}_sp"
-            known = [names_of.get(c, "") for c in cands]
-            # one candidate reached at the species threshold is a taxon without a species
-            # name (Rhinogobius_sp_OR, トウヨシノボリ): its name is the ASV's
-            alone = len(cands) == 1 and best_identity >= thr["species"] - _EPS
-            if all(known) and (len(cands) > 1 or alone):
-                common = _join_unique(known, "/")
-            else:
-                common = f"{names['genus']}属"
-        elif rank in ("family", "order"):
-            taxon = names[rank]
-            common = ""
-        else:
-            taxon = "unassigned"
-            common = ""
-        next_identity = float(info["next"])
-        rows.append(
-            {
-                "asv_id": asv,
-                "taxon": taxon,
-                "rank": rank,
-                **names,
-                "best_identity": _round(best_identity),
-                "candidates": ";".join(cands),
-                "common_name": common,
-                "next_species_identity": _round(next_identity),
-                "margin_to_next_species": _round(best_identity - next_identity),
-                "n_hits": info["n_hits"],
-                "n_near_best": info["n_near"],
-                "basis": basis,
-            }
-        )
+            rank, basis = _new_haplotype_call(
+                rank, basis, info, new_haplotypes, thr, congener_identity or {}
+            )
+        names, taxon, common = _taxon_and_name(rank, info, names_of, thr)
+        rows.append(_assignment_row(asv, info, rank, names, taxon, common, basis))
     table = pd.DataFrame(rows, columns=list(ASSIGNMENT_COLUMNS))
     return table.astype(
         {
@@ -551,6 +443,164 @@ def assign_taxa(
             "n_near_best": "int64",
         }
     )
+
+
+def _checked_ids(asv_ids: Sequence[str], hits: pd.DataFrame) -> list[str]:
+    """The ASV IDs as text; InputError for a duplicate or a hits table without its
+    columns."""
+    ids = [str(a) for a in asv_ids]
+    if len(set(ids)) != len(ids):
+        dup = pd.Series(ids)[pd.Series(ids).duplicated()].unique().tolist()
+        raise InputError(f"ASV IDs given more than once: {', '.join(dup[:5])}")
+    for column in ("asv_id", "ref_id", "identity"):
+        if column not in hits.columns:
+            raise InputError(
+                f"the hits table lacks the column {column!r}",
+                hint="read the vsearch output with read_hits()",
+            )
+    return ids
+
+
+def _hits_of(ids: list[str], hits: pd.DataFrame, lookup: pd.DataFrame) -> pd.DataFrame:
+    """The hits of the ASVs, typed and joined to their reference's taxonomy; InputError
+    for a reference the taxonomy does not have (hits of another database build)."""
+    h = hits.loc[hits["asv_id"].astype(str).isin(set(ids)), ["asv_id", "ref_id", "identity"]]
+    h = h.astype({"asv_id": str, "ref_id": str, "identity": "float64"})
+    unknown = sorted(set(h["ref_id"]) - set(lookup.index))
+    if unknown:
+        raise InputError(
+            f"{len(unknown)} reference(s) in the hits are not in the reference taxonomy, "
+            f"e.g. {', '.join(unknown[:5])}",
+            hint="the hits were made against another database build; rerun the search "
+            "against the current reference FASTA",
+        )
+    return h.join(lookup, on="ref_id") if len(h) else h
+
+
+def _near_best_summary(h: pd.DataFrame, margin: float) -> dict[str, dict[str, object]]:
+    """Per ASV: the best identity, the best of another candidate, the hit counts, the
+    near-best hits' candidates and references, and the name each rank's near-best hits
+    all agree on (None where they do not, or where one does not know it)."""
+    h = h.sort_values(
+        ["asv_id", "identity", "candidate", "ref_id"], ascending=[True, False, True, True]
+    )
+    groups = h.groupby("asv_id", sort=False)
+    best = groups["identity"].transform("max")
+    top_candidate = groups["candidate"].transform("first")
+    others = h[h["candidate"] != top_candidate]
+    next_best = others.groupby("asv_id")["identity"].max().to_dict()
+    n_hits = groups.size().to_dict()
+
+    near = h[h["identity"] >= best - margin - _EPS]
+    near_groups = near.groupby("asv_id", sort=False)
+    size = near_groups.size()
+    agreed: dict[str, dict[str, str | None]] = {}
+    for rank in RANKS:
+        unanimous = (near_groups[rank].nunique() == 1) & (near_groups[rank].count() == size)
+        firsts = near_groups[rank].first()
+        agreed[rank] = {
+            asv: (_text_or_none(firsts[asv]) if ok else None) for asv, ok in unanimous.items()
+        }
+    candidates = near_groups["candidate"].agg(lambda s: sorted(set(s))).to_dict()
+    near_refs = near_groups["ref_id"].agg(list).to_dict()
+    best_of = near_groups["identity"].max().to_dict()
+    return {
+        asv: {
+            "best": best_of[asv],
+            "next": next_best.get(asv, float("nan")),
+            "n_hits": int(n_hits[asv]),
+            "n_near": int(size[asv]),
+            "candidates": candidates[asv],
+            "refs": near_refs[asv],
+            **{rank: agreed[rank][asv] for rank in RANKS},
+        }
+        for asv in size.index
+    }
+
+
+def _lowest_agreed_rank(info: Mapping, thr: Mapping[str, float]) -> str:
+    """The lowest rank whose threshold the best hit reaches and whose name every
+    near-best hit gives; ``unassigned`` where none."""
+    best_identity = float(info["best"])
+    for r in RANKS:
+        if best_identity >= thr[r] - _EPS and info[r]:
+            return r
+    return "unassigned"
+
+
+def _new_haplotype_call(
+    rank: str,
+    basis: str,
+    info: Mapping,
+    rule: NewHaplotypeRule,
+    thr: Mapping[str, float],
+    congener_identity: Mapping[str, float],
+) -> tuple[str, str]:
+    """The species for an ASV below the species threshold where the new-haplotype rule
+    holds (rank and basis changed), else the reason it does not added to the basis."""
+    best_identity = float(info["best"])
+    why_not = _new_haplotype_refusal(info, rule, congener_identity)
+    if why_not is None:
+        return "species", (
+            f"new haplotype: {best_identity:.1f} % to {info['species']} (below "
+            f"{thr['species']:g} %), next species {_fmt(info['next'])}, nearest "
+            f"congener of its record {_fmt(_congener(info, congener_identity))}"
+        )
+    if info["species"] and best_identity >= rule.min_identity - _EPS:
+        basis += f"; not a new haplotype: {why_not}"
+    return rank, basis
+
+
+def _taxon_and_name(
+    rank: str, info: Mapping, names_of: Mapping[str, str], thr: Mapping[str, float]
+) -> tuple[dict[str, str], str, str]:
+    """The names down to the rank, the taxon label and its Japanese name."""
+    names = {r: "" for r in RANKS}
+    if rank != "unassigned":
+        for r in RANKS[RANKS.index(rank) :]:
+            names[r] = info[r] or ""
+    cands: list[str] = info["candidates"]
+    if rank == "species":
+        return names, names["species"], names_of.get(names["species"], "")
+    if rank == "genus":
+        known = [names_of.get(c, "") for c in cands]
+        # one candidate reached at the species threshold is a taxon without a species
+        # name (Rhinogobius_sp_OR, トウヨシノボリ): its name is the ASV's
+        alone = len(cands) == 1 and float(info["best"]) >= thr["species"] - _EPS
+        if all(known) and (len(cands) > 1 or alone):
+            common = _join_unique(known, "/")
+        else:
+            common = f"{names['genus']}属"
+        return names, f"{names['genus']}_sp", common
+    if rank in ("family", "order"):
+        return names, names[rank], ""
+    return names, "unassigned", ""
+
+
+def _assignment_row(
+    asv: str,
+    info: Mapping,
+    rank: str,
+    names: Mapping[str, str],
+    taxon: str,
+    common: str,
+    basis: str,
+) -> dict[str, object]:
+    best_identity, next_identity = float(info["best"]), float(info["next"])
+    return {
+        "asv_id": asv,
+        "taxon": taxon,
+        "rank": rank,
+        **names,
+        "best_identity": _round(best_identity),
+        "candidates": ";".join(info["candidates"]),
+        "common_name": common,
+        "next_species_identity": _round(next_identity),
+        "margin_to_next_species": _round(best_identity - next_identity),
+        "n_hits": info["n_hits"],
+        "n_near_best": info["n_near"],
+        "basis": basis,
+    }
 
 
 def _unassigned_row(asv: str) -> dict[str, object]:
