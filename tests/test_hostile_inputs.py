@@ -26,24 +26,11 @@ from conftest import (
 
 pytestmark = [needs_shared, needs_vsearch]
 
-R1 = DEV / "reads" / "HY-mine_2025-spring_r1_S3_L001_R1_001.fastq.gz"
-R2 = DEV / "reads" / "HY-mine_2025-spring_r1_S3_L001_R2_001.fastq.gz"
+# the sheet rows of tests/test_bad_input.py (one field sample of the simulated set)
+from test_bad_input import R1, R2, row  # noqa: E402
+
 R1b = DEV / "reads" / "HY-mine_2025-spring_r2_S4_L001_R1_001.fastq.gz"
 R2b = DEV / "reads" / "HY-mine_2025-spring_r2_S4_L001_R2_001.fastq.gz"
-
-
-def row(sample="s1", **kw):
-    base = {
-        "sample": sample,
-        "basin": "Hayase",
-        "site": "HY-mine",
-        "replicate": 1,
-        "type": "sample",
-        "fq1": str(R1),
-        "fq2": str(R2),
-    }
-    base.update(kw)
-    return base
 
 
 def sheet(tmp_path, *rows):

@@ -1,6 +1,6 @@
 """Snakemake adapter: the report's tallies, trends and warnings pages."""
 
-from riverfish import jobenv, pages, webfont
+from riverfish import jobenv, pages, runqc, tallies, webfont
 from riverfish.files import write_text
 from riverfish.tables import read_tsv
 
@@ -8,6 +8,17 @@ sm = snakemake  # noqa: F821 (injected by Snakemake)
 language = sm.params.language
 text = pages.PAGE_TEXT[language]
 campaigns = list(sm.params.campaigns)
+# the columns a reader needs of the wider tables (their intervals come along)
+VERDICT = [
+    "basin", "site", "reference_site", "first_campaign", "last_campaign",
+    "relative_first", "relative_last", "per_sample_slope", "verdict", "note",
+]  # fmt: skip
+RECOVERY = [
+    "basin", "site", "reference_site", "campaign", "n_samples", "n_species",
+    "n_species_reference", "relative_richness", "sorensen", "note",
+]  # fmt: skip
+SHOWN_ELSEWHERE = ("rank", "genus", "family", "order", "campaigns_detected")
+FIRST_LAST = [c for c in tallies.FIRST_LAST_COLUMNS if c not in SHOWN_ELSEWHERE]
 
 with jobenv.job_log(sm.log[0]) as log:
     samples = read_tsv(sm.input.samples, dtype=str)
@@ -18,116 +29,41 @@ with jobenv.job_log(sm.log[0]) as log:
         table = read_tsv(path, dtype=text_columns)
         return pages.in_site_order(pages.select(table, columns), order, campaigns)
 
-    tally = ["basin", "site", "campaign", "n_orders", "n_families", "n_species", "n_campaigns"]
     tallies_page = pages.page(
         text["tallies"],
         [
-            (text["basin_campaign"], text["tally_note"], read(sm.input.basin_campaign, tally)),
-            (text["basin"], "", read(sm.input.basin, tally)),
-            (text["site_campaign"], "", read(sm.input.site_campaign, tally)),
+            (
+                text["basin_campaign"],
+                text["tally_note"],
+                read(sm.input.basin_campaign, tallies.BASIN_CAMPAIGN_COLUMNS),
+            ),
+            (text["basin"], "", read(sm.input.basin, tallies.BASIN_COLUMNS)),
+            (
+                text["site_campaign"],
+                "",
+                read(sm.input.site_campaign, tallies.SITE_CAMPAIGN_COLUMNS),
+            ),
         ],
         language,
     )
-    verdict_columns = [
-        "basin", "site", "reference_site", "first_campaign", "last_campaign",
-        "relative_first", "relative_last", "per_sample_slope", "verdict", "note",
-    ]  # fmt: skip
-    recovery_columns = [
-        "basin", "site", "reference_site", "campaign", "n_samples", "n_species",
-        "n_species_reference", "relative_richness", "sorensen", "note",
-    ]  # fmt: skip
     trends_page = pages.page(
         text["trends"],
         [
-            (text["verdicts"], text["verdict_note"], read(sm.input.verdicts, verdict_columns)),
-            (text["recovery"], "", read(sm.input.recovery, recovery_columns)),
-            (
-                text["richness"],
-                "",
-                read(
-                    sm.input.richness,
-                    [
-                        "basin",
-                        "site",
-                        "campaign",
-                        "n_orders",
-                        "n_families",
-                        "n_species",
-                        "change_from_previous",
-                        "change_from_first",
-                    ],
-                ),
-            ),  # fmt: skip
-            (
-                text["similarity"],
-                "",
-                read(
-                    sm.input.similarity,
-                    [
-                        "basin",
-                        "campaign",
-                        "site",
-                        "reference_site",
-                        "n_taxa",
-                        "n_taxa_reference",
-                        "n_shared",
-                        "jaccard",
-                        "sorensen",
-                        "note",
-                    ],
-                ),
-            ),  # fmt: skip
-            (
-                text["indicators"],
-                "",
-                read(sm.input.indicators, ["basin", "campaign", "group", "n_taxa", "taxa"]),
-            ),
-            (
-                text["first_last"],
-                "",
-                read(
-                    sm.input.first_last,
-                    [
-                        "basin",
-                        "taxon",
-                        "common_name",
-                        "first_campaign",
-                        "last_campaign",
-                        "n_campaigns_detected",
-                        "sites",
-                    ],
-                ),
-            ),  # fmt: skip
+            (text["verdicts"], text["verdict_note"], read(sm.input.verdicts, VERDICT)),
+            (text["recovery"], "", read(sm.input.recovery, RECOVERY)),
+            (text["richness"], "", read(sm.input.richness, tallies.TREND_COLUMNS)),
+            (text["similarity"], "", read(sm.input.similarity, tallies.SIMILARITY_COLUMNS)),
+            (text["indicators"], "", read(sm.input.indicators, tallies.INDICATOR_COLUMNS)),
+            (text["first_last"], "", read(sm.input.first_last, FIRST_LAST)),
         ],
         language,
     )
+    outcome = read(sm.input.warnings, ["source", "campaign", "basin", "message", "setting"])
     warnings_page = pages.page(
         text["warnings"],
         [
-            (
-                text["outcome"],
-                "",
-                read(sm.input.warnings, ["source", "campaign", "basin", "message", "setting"])
-                .query("source == 'outcome'")
-                .drop(columns="source"),
-            ),
-            (
-                text["run"],
-                text["run_note"],
-                read(
-                    sm.input.run_warnings,
-                    [
-                        "campaign",
-                        "sample",
-                        "check",
-                        "observed",
-                        "expected",
-                        "message",
-                        "likely_cause",
-                        "setting",
-                    ],
-                ),
-            ),  # fmt: skip
+            (text["outcome"], "", outcome.query("source == 'outcome'").drop(columns="source")),
+            (text["run"], text["run_note"], read(sm.input.run_warnings, runqc.WARNING_COLUMNS)),
             (text["controls"], "", read(sm.input.control_warnings, ["warning"])),
         ],
         language,
