@@ -154,7 +154,7 @@ def check_reference_files(files: Mapping[str, str]) -> list[str]:
                 )
     lineage = files.get("lineage")
     if lineage:
-        from riverfish.refdb import LINEAGE_COLUMNS
+        from riverfish.refinputs import LINEAGE_COLUMNS
 
         try:
             text = _head(Path(lineage)).decode("utf-8", "replace").lstrip("\ufeff")
