@@ -216,7 +216,7 @@ def test_path_traversal_is_not_fastq(tmp_path):
     sheet = write_sheet(tmp_path / "c1.tsv", [_row(fq1="../../../../../../etc/passwd")])
     rc, out = _dry(tmp_path, {"c1": str(sheet)})
     assert rc != 0
-    assert "column 'fq1': the file of sample 's1' is not FASTQ: it starts with 'root:" in out
+    assert "column 'fq1': the file of sample 's1' (R1) is not FASTQ: it starts with 'root:" in out
 
 
 def test_fasta_instead_of_fastq_and_zero_byte_gzip(tmp_path):
@@ -228,8 +228,8 @@ def test_fasta_instead_of_fastq_and_zero_byte_gzip(tmp_path):
     sheet = write_sheet(tmp_path / "c1.tsv", [_row(fq1=str(fasta), fq2=str(empty))])
     rc, out = _dry(tmp_path, {"c1": str(sheet)})
     assert rc != 0
-    assert "column 'fq1': the file of sample 's1' is FASTA (no base qualities)" in out
-    assert "column 'fq2': the file of sample 's1' is empty (0 bytes)" in out
+    assert "column 'fq1': the file of sample 's1' (R1) is FASTA (no base qualities)" in out
+    assert "column 'fq2': the file of sample 's1' (R2) is empty (0 bytes)" in out
 
 
 def _rewrite(src: Path, dest: Path, transform) -> Path:
@@ -265,6 +265,10 @@ def test_metacharacters_crlf_lowercase_and_swapped_mates(tmp_path):
         _rewrite(R1, tmp_path / "lc_R1.fastq.gz", lower),
         _rewrite(R2, tmp_path / "lc_R2.fastq.gz", lower),
     ]
+    # R2 given as fq1 and R1 as fq2 (copies: one file in two samples is refused as a slip)
+    swapped = (tmp_path / "swapped_R1.fastq.gz", tmp_path / "swapped_R2.fastq.gz")
+    swapped[0].write_bytes(R2.read_bytes())
+    swapped[1].write_bytes(R1.read_bytes())
     rows = [
         _row("plain"),
         _row(
@@ -278,7 +282,7 @@ def test_metacharacters_crlf_lowercase_and_swapped_mates(tmp_path):
         # other water samples of the same site (one water sample, one PCR: one row)
         _row("crlf", replicate=2, fq1=str(crlf[0]), fq2=str(crlf[1])),
         _row("lower", replicate=3, fq1=str(lc[0]), fq2=str(lc[1])),
-        _row("swapped", replicate=4, fq1=str(R2), fq2=str(R1)),
+        _row("swapped", replicate=4, fq1=str(swapped[0]), fq2=str(swapped[1])),
     ]
     sheet = write_sheet(tmp_path / "c1.tsv", rows)
     run_workflow(tmp_path, example_config({"c1": str(sheet)}))

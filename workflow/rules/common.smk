@@ -67,9 +67,11 @@ if DeploymentMethod.CONDA not in workflow.deployment_settings.deployment_method:
 OUT = config["output_dir"].rstrip("/")
 CAMPAIGNS = list(config["campaigns"])
 
+
 def project_path(value):
     """A path of the config: absolute, or relative to the project; as a module, a shipped
-    default (reference_db/, the example's reference) is found in this workflow's folder."""
+    default (reference_db/, the example's reference) is found in this workflow's folder.
+    """
     path = sheets.resolve_path(value, PROJECT)
     if not path.exists() and PROJECT != ROOT:
         shipped = sheets.resolve_path(value, ROOT)
