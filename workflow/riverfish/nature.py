@@ -150,6 +150,59 @@ def _changes(rows: list[dict], key: str) -> None:
             previous = value
 
 
+def _at(table: pd.DataFrame, row: Mapping, keys: Sequence[str]) -> pd.DataFrame:
+    """The rows of ``table`` with the same values as ``row`` in ``keys``."""
+    mask = pd.Series(True, index=table.index)
+    for key in keys:
+        mask &= table[key] == row[key]
+    return table.loc[mask]
+
+
+def _impacted_site_condition(
+    site_campaign: pd.DataFrame, recovery: pd.DataFrame, row: Mapping
+) -> dict:
+    """An impacted site's richness and its comparison with the reference in a campaign
+    (the bootstrap intervals of the statistics)."""
+    rich = _at(site_campaign, row, ("basin", "site", "campaign"))["n_species"]
+    out: dict = {"n_species": int(rich.iloc[0]) if len(rich) else 0}
+    rec = _at(recovery, row, ("basin", "site", "campaign"))
+    if len(rec):
+        rec = rec.iloc[0]
+        out.update(
+            {
+                "relative_richness": rec["relative_richness"],
+                "relative_richness_lower": rec["relative_lower"],
+                "relative_richness_upper": rec["relative_upper"],
+                "sorensen": rec["sorensen"],
+                "sorensen_lower": rec["sorensen_lower"],
+                "sorensen_upper": rec["sorensen_upper"],
+            }
+        )
+    return out
+
+
+def _basin_condition(
+    basin_campaign: pd.DataFrame,
+    site_campaign: pd.DataFrame,
+    similarity: pd.DataFrame,
+    row: Mapping,
+) -> dict:
+    """A basin's richness in a campaign, and the means over its sites other than the
+    reference of their richness relative to it and their similarity to it."""
+    whole = _at(basin_campaign, row, ("basin", "campaign"))["n_species"]
+    out: dict = {"n_species": int(whole.iloc[0]) if len(whole) else 0}
+    reference = row["reference_site"]
+    others = _at(site_campaign, row, ("basin", "campaign"))
+    others = others.loc[others["site"] != reference]
+    if reference and row["n_species_reference"]:
+        out["relative_richness"] = round(others["n_species"].mean() / row["n_species_reference"], 4)
+    sim = _at(similarity, row, ("basin", "campaign"))
+    sim = sim.loc[sim["site"] != reference]
+    if reference and len(sim):
+        out["sorensen"] = round(pd.to_numeric(sim["sorensen"]).mean(), 4)
+    return out
+
+
 def state_of_nature(
     *,
     samples: pd.DataFrame,
@@ -217,50 +270,10 @@ def state_of_nature(
                 ]
                 row["n_species_reference"] = int(ref_rich.iloc[0]) if len(ref_rich) else None
                 if site is not None:
-                    rich = site_campaign.loc[
-                        (site_campaign["basin"] == basin)
-                        & (site_campaign["site"] == site)
-                        & (site_campaign["campaign"] == campaign),
-                        "n_species",
-                    ]
-                    row["n_species"] = int(rich.iloc[0]) if len(rich) else 0
-                    rec = recovery.loc[
-                        (recovery["basin"] == basin)
-                        & (recovery["site"] == site)
-                        & (recovery["campaign"] == campaign)
-                    ]
-                    if len(rec):
-                        rec = rec.iloc[0]
-                        row["relative_richness"] = rec["relative_richness"]
-                        row["relative_richness_lower"] = rec["relative_lower"]
-                        row["relative_richness_upper"] = rec["relative_upper"]
-                        row["sorensen"] = rec["sorensen"]
-                        row["sorensen_lower"] = rec["sorensen_lower"]
-                        row["sorensen_upper"] = rec["sorensen_upper"]
+                    row.update(_impacted_site_condition(site_campaign, recovery, row))
                     n_water = site_water.get((basin, site, campaign), 0)
                 else:
-                    whole = basin_campaign.loc[
-                        (basin_campaign["basin"] == basin)
-                        & (basin_campaign["campaign"] == campaign),
-                        "n_species",
-                    ]
-                    row["n_species"] = int(whole.iloc[0]) if len(whole) else 0
-                    others = site_campaign.loc[
-                        (site_campaign["basin"] == basin)
-                        & (site_campaign["campaign"] == campaign)
-                        & (site_campaign["site"] != reference)
-                    ]
-                    if reference and row["n_species_reference"]:
-                        row["relative_richness"] = round(
-                            others["n_species"].mean() / row["n_species_reference"], 4
-                        )
-                    sim = similarity.loc[
-                        (similarity["basin"] == basin)
-                        & (similarity["campaign"] == campaign)
-                        & (similarity["site"] != reference)
-                    ]
-                    if reference and len(sim):
-                        row["sorensen"] = round(pd.to_numeric(sim["sorensen"]).mean(), 4)
+                    row.update(_basin_condition(basin_campaign, site_campaign, similarity, row))
                     n_water = water.get((basin, campaign), 0)
                 facts = _taxa_facts(d, traits)
                 total = r["total_reads"].sum()

@@ -43,6 +43,7 @@ so under 3.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -223,44 +224,16 @@ def recovery(
     for col in dets.columns:
         dets[col] = as_text(dets[col])
     dets = dets.merge(fields[["sample", "basin", "site", "campaign", "replicate"]], on="sample")
-    taxa = dets.drop_duplicates("taxon").reset_index(drop=True)
-    col = {t: i for i, t in enumerate(taxa["taxon"])}
-    rank = taxa["rank"].str.lower().to_numpy()
-    genus = taxa["genus"].where(taxa["genus"] != "", taxa["taxon"].str.split("_").str[0])
-    genera = {g: i for i, g in enumerate(dict.fromkeys(genus))}
-    species = np.flatnonzero(rank == "species")
-    species_genus = np.zeros((len(species), len(genera)))
-    for k, i in enumerate(species):
-        species_genus[k, genera[genus[i]]] = 1.0
-    genus_only = np.array(
-        [[i, genera[genus[i]]] for i in np.flatnonzero(rank == "genus")], dtype=int
-    ).reshape(-1, 2)
-
-    def replicates(basin, site, campaign) -> _Replicates | None:
-        here = fields.loc[
-            (fields["basin"] == basin) & (fields["site"] == site) & (fields["campaign"] == campaign)
-        ]
-        reps = sorted(set(here["replicate"]))
-        if not reps:
-            return None
-        x = np.zeros((len(reps), len(col)))
-        row = {r: k for k, r in enumerate(reps)}
-        found = dets.loc[
-            (dets["basin"] == basin) & (dets["site"] == site) & (dets["campaign"] == campaign)
-        ]
-        for taxon, rep in found[["taxon", "replicate"]].itertuples(index=False):
-            x[row[rep], col[taxon]] = 1.0
-        return _Replicates(x)
-
+    index = _TaxonIndex.of(dets)
     rng = np.random.default_rng(seed)
     alpha = (1.0 - level) / 2.0
     per_campaign, verdict_rows = [], []
     for basin, site in impacted:
         ref = refs[basin]
-        used_x, rel_draws, ps_draws, sor_draws, used_campaigns = [], [], [], [], []
-        few = False
+        series = _Series()
         for position, campaign in enumerate(campaigns):
-            a, b = replicates(basin, site, campaign), replicates(basin, ref, campaign)
+            a = _replicates(fields, dets, index, basin, site, campaign)
+            b = _replicates(fields, dets, index, basin, ref, campaign)
             if a is None and b is None:
                 continue
             row = {
@@ -275,136 +248,12 @@ def recovery(
                 which = site if a is None else ref
                 per_campaign.append({**row, "used": False, "note": f"{which} not sampled"})
                 continue
-            fa = a.draws(rng, draws, min_replicates)
-            fb = b.draws(rng, draws, min_replicates)
-            ra = _richness(fa, species, genus_only, species_genus)
-            rb = _richness(fb, species, genus_only, species_genus)
-            # species per water sample: a mean over the site's water samples, with its
-            # standard error (a t interval, below: what a bootstrap of two or three
-            # samples gets too narrow)
-            per_a = _richness(a.x > 0, species, genus_only, species_genus)
-            per_b = _richness(b.x > 0, species, genus_only, species_genus)
-            ps, ps_parts = _ratio_of_means(per_a, per_b)
-            ps_var, ps_df = _welch(ps_parts)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                rel = np.where(rb > 0, ra / np.maximum(rb, 1), np.nan)
-            sor = _sorensen(fa, fb)
-            notes = []
-            usable = a.m >= 2 and b.m >= 2 and rb[0] > 0
-            if a.m < 2 or b.m < 2:
-                notes.append("one water sample: no interval")
-            if rb[0] == 0:
-                notes.append("nothing detected at the reference site")
-            if usable and min(a.m, b.m) < 3:
-                few = True
-            row.update(
-                {
-                    "n_species": int(ra[0]),
-                    "n_species_reference": int(rb[0]),
-                    "relative_richness": rel[0],
-                    "relative_lower": _bc(rel, alpha) if usable else np.nan,
-                    "relative_upper": _bc(rel, 1 - alpha) if usable else np.nan,
-                    "per_sample": per_a.mean(),
-                    "per_sample_reference": per_b.mean(),
-                    "relative_per_sample": ps,
-                    "relative_per_sample_lower": (
-                        max(0.0, ps - _t(ps_df, level) * np.sqrt(ps_var)) if usable else np.nan
-                    ),
-                    "relative_per_sample_upper": (
-                        ps + _t(ps_df, level) * np.sqrt(ps_var) if usable else np.nan
-                    ),
-                    "sorensen": sor[0],
-                    "sorensen_lower": _bc(sor, alpha) if usable else np.nan,
-                    "sorensen_upper": _bc(sor, 1 - alpha) if usable else np.nan,
-                    "used": bool(usable),
-                    "note": "; ".join(notes),
-                }
+            per_campaign.append(
+                _campaign_row(row, a, b, index, series, position, rng, draws, min_replicates, level)
             )
-            per_campaign.append(row)
-            if usable:
-                used_x.append(position)
-                rel_draws.append(rel)
-                ps_draws.append((ps, ps_parts))
-                sor_draws.append(sor)
-                used_campaigns.append(campaign)
-        n = len(used_campaigns)
-        out = {
-            "basin": basin,
-            "site": site,
-            "reference_site": ref,
-            "n_campaigns": n,
-            "first_campaign": used_campaigns[0] if n else "",
-            "last_campaign": used_campaigns[-1] if n else "",
-            "relative_first": rel_draws[0][0] if n else np.nan,
-            "relative_last": rel_draws[-1][0] if n else np.nan,
-        }
-        lo = hi = slope = s_slope = s_lo = s_hi = np.nan
-        ps_slope = ps_lo = ps_hi = np.nan
-        notes = []
-        if n >= 2:
-            x = np.array(used_x, dtype=float)
-            slopes = _slope(x, np.column_stack(rel_draws))
-            s_slopes = _slope(x, np.column_stack(sor_draws))
-            slope, s_slope = slopes[0], s_slopes[0]
-            lo, hi = _bc(slopes, alpha), _bc(slopes, 1 - alpha)
-            s_lo, s_hi = _bc(s_slopes, alpha), _bc(s_slopes, 1 - alpha)
-            # the slope of species per water sample: least squares, its variance from the
-            # campaigns' standard errors, a t interval (Welch-Satterthwaite df)
-            weights = (x - x.mean()) / np.sum((x - x.mean()) ** 2)
-            values = np.array([v for v, _ in ps_draws])
-            ps_slope = float(weights @ values)
-            var, df = _welch(
-                [
-                    (w**2 * v, d)
-                    for w, (_, parts) in zip(weights, ps_draws, strict=True)
-                    for v, d in parts
-                ]
-            )
-            half = _t(df, level) * float(np.sqrt(var))
-            ps_lo, ps_hi = ps_slope - half, ps_slope + half
-            dropped = int(np.sum(~np.isfinite(slopes[1:])))
-            if dropped > 0.05 * draws:
-                notes.append(
-                    f"{dropped} of {draws} draws had no detection at the reference site and "
-                    "were left out of the interval"
-                )
-        word = verdict(n, ps_lo, ps_hi, min_campaigns, estimate=ps_slope)
-        if (word == "recovering" and not slope > 0) or (word == "declining" and not slope < 0):
-            notes.append(
-                "species per water sample and the site's richness (relative to the "
-                "reference) changed in different directions"
-            )
-            word = "no clear change"
-        if word == "not enough campaigns":
-            notes.append(
-                f"{n} campaign(s) with the site and its reference both sampled with at least "
-                f"2 water samples; the verdict needs {min_campaigns}"
-            )
-        elif (word == "recovering" and s_hi < 0) or (word == "declining" and s_lo > 0):
-            notes.append(
-                "similarity to the reference moved the other way: the taxa gained or lost "
-                "are not the reference's"
-            )
-        if few and word != "not enough campaigns":
-            notes.append(NOTE_FEW_SAMPLES)
-        out.update(
-            {
-                "relative_slope": slope,
-                "relative_slope_lower": lo,
-                "relative_slope_upper": hi,
-                "per_sample_first": ps_draws[0][0] if n else np.nan,
-                "per_sample_last": ps_draws[-1][0] if n else np.nan,
-                "per_sample_slope": ps_slope,
-                "per_sample_slope_lower": ps_lo,
-                "per_sample_slope_upper": ps_hi,
-                "sorensen_slope": s_slope,
-                "sorensen_slope_lower": s_lo,
-                "sorensen_slope_upper": s_hi,
-                "verdict": word,
-                "note": "; ".join(notes),
-            }
+        verdict_rows.append(
+            _site_verdict(basin, site, ref, series, draws, alpha, level, min_campaigns)
         )
-        verdict_rows.append(out)
     by_campaign = pd.DataFrame(per_campaign, columns=CAMPAIGN_COLUMNS)
     verdicts = pd.DataFrame(verdict_rows, columns=VERDICT_COLUMNS)
     for table in (by_campaign, verdicts):
@@ -414,6 +263,226 @@ def recovery(
     for c in ("n_species", "n_species_reference"):
         by_campaign[c] = by_campaign[c].astype("Int64")
     return by_campaign, verdicts
+
+
+@dataclass
+class _TaxonIndex:
+    """The detected taxa as matrix columns, and what the counting rule needs of them: the
+    species columns, the genus-only columns with their genus, species -> genus."""
+
+    col: dict
+    species: np.ndarray
+    genus_only: np.ndarray
+    species_genus: np.ndarray
+
+    @classmethod
+    def of(cls, dets: pd.DataFrame) -> _TaxonIndex:
+        taxa = dets.drop_duplicates("taxon").reset_index(drop=True)
+        col = {t: i for i, t in enumerate(taxa["taxon"])}
+        rank = taxa["rank"].str.lower().to_numpy()
+        genus = taxa["genus"].where(taxa["genus"] != "", taxa["taxon"].str.split("_").str[0])
+        genera = {g: i for i, g in enumerate(dict.fromkeys(genus))}
+        species = np.flatnonzero(rank == "species")
+        species_genus = np.zeros((len(species), len(genera)))
+        for k, i in enumerate(species):
+            species_genus[k, genera[genus[i]]] = 1.0
+        genus_only = np.array(
+            [[i, genera[genus[i]]] for i in np.flatnonzero(rank == "genus")], dtype=int
+        ).reshape(-1, 2)
+        return cls(col, species, genus_only, species_genus)
+
+    def richness(self, x: np.ndarray) -> np.ndarray:
+        return _richness(x, self.species, self.genus_only, self.species_genus)
+
+
+def _replicates(fields, dets, index: _TaxonIndex, basin, site, campaign) -> _Replicates | None:
+    """A site's water samples in a campaign as a detection matrix (None if not sampled)."""
+    here = fields.loc[
+        (fields["basin"] == basin) & (fields["site"] == site) & (fields["campaign"] == campaign)
+    ]
+    reps = sorted(set(here["replicate"]))
+    if not reps:
+        return None
+    x = np.zeros((len(reps), len(index.col)))
+    row = {r: k for k, r in enumerate(reps)}
+    found = dets.loc[
+        (dets["basin"] == basin) & (dets["site"] == site) & (dets["campaign"] == campaign)
+    ]
+    for taxon, rep in found[["taxon", "replicate"]].itertuples(index=False):
+        x[row[rep], index.col[taxon]] = 1.0
+    return _Replicates(x)
+
+
+@dataclass
+class _Series:
+    """An impacted site's usable campaigns: positions, bootstrap draws, the per-sample
+    ratios with their variance parts, and whether a campaign had fewer than 3 samples."""
+
+    positions: list = field(default_factory=list)
+    relative: list = field(default_factory=list)
+    per_sample: list = field(default_factory=list)
+    sorensen: list = field(default_factory=list)
+    campaigns: list = field(default_factory=list)
+    few: bool = False
+
+
+def _campaign_row(
+    row: dict,
+    a: _Replicates,
+    b: _Replicates,
+    index: _TaxonIndex,
+    series: _Series,
+    position: int,
+    rng: np.random.Generator,
+    draws: int,
+    min_replicates: int,
+    level: float,
+) -> dict:
+    """One campaign of an impacted site against its reference (added to ``series`` when
+    usable): richness, species per water sample and Sørensen with their intervals."""
+    alpha = (1.0 - level) / 2.0
+    fa = a.draws(rng, draws, min_replicates)
+    fb = b.draws(rng, draws, min_replicates)
+    ra, rb = index.richness(fa), index.richness(fb)
+    # species per water sample: a mean over the site's water samples, with its standard
+    # error (a t interval, below: what a bootstrap of two or three samples gets too narrow)
+    per_a, per_b = index.richness(a.x > 0), index.richness(b.x > 0)
+    ps, ps_parts = _ratio_of_means(per_a, per_b)
+    ps_var, ps_df = _welch(ps_parts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rel = np.where(rb > 0, ra / np.maximum(rb, 1), np.nan)
+    sor = _sorensen(fa, fb)
+    notes = []
+    usable = a.m >= 2 and b.m >= 2 and rb[0] > 0
+    if a.m < 2 or b.m < 2:
+        notes.append("one water sample: no interval")
+    if rb[0] == 0:
+        notes.append("nothing detected at the reference site")
+    if usable and min(a.m, b.m) < 3:
+        series.few = True
+    row.update(
+        {
+            "n_species": int(ra[0]),
+            "n_species_reference": int(rb[0]),
+            "relative_richness": rel[0],
+            "relative_lower": _bc(rel, alpha) if usable else np.nan,
+            "relative_upper": _bc(rel, 1 - alpha) if usable else np.nan,
+            "per_sample": per_a.mean(),
+            "per_sample_reference": per_b.mean(),
+            "relative_per_sample": ps,
+            "relative_per_sample_lower": (
+                max(0.0, ps - _t(ps_df, level) * np.sqrt(ps_var)) if usable else np.nan
+            ),
+            "relative_per_sample_upper": (
+                ps + _t(ps_df, level) * np.sqrt(ps_var) if usable else np.nan
+            ),
+            "sorensen": sor[0],
+            "sorensen_lower": _bc(sor, alpha) if usable else np.nan,
+            "sorensen_upper": _bc(sor, 1 - alpha) if usable else np.nan,
+            "used": bool(usable),
+            "note": "; ".join(notes),
+        }
+    )
+    if usable:
+        series.positions.append(position)
+        series.relative.append(rel)
+        series.per_sample.append((ps, ps_parts))
+        series.sorensen.append(sor)
+        series.campaigns.append(row["campaign"])
+    return row
+
+
+def _site_verdict(
+    basin: str,
+    site: str,
+    ref: str,
+    series: _Series,
+    draws: int,
+    alpha: float,
+    level: float,
+    min_campaigns: int,
+) -> dict:
+    """The verdict of an impacted site from its usable campaigns: the slopes with their
+    intervals, the verdict word and the notes that qualify it."""
+    n = len(series.campaigns)
+    rel_draws, ps_draws, sor_draws = series.relative, series.per_sample, series.sorensen
+    out = {
+        "basin": basin,
+        "site": site,
+        "reference_site": ref,
+        "n_campaigns": n,
+        "first_campaign": series.campaigns[0] if n else "",
+        "last_campaign": series.campaigns[-1] if n else "",
+        "relative_first": rel_draws[0][0] if n else np.nan,
+        "relative_last": rel_draws[-1][0] if n else np.nan,
+    }
+    lo = hi = slope = s_slope = s_lo = s_hi = np.nan
+    ps_slope = ps_lo = ps_hi = np.nan
+    notes = []
+    if n >= 2:
+        x = np.array(series.positions, dtype=float)
+        slopes = _slope(x, np.column_stack(rel_draws))
+        s_slopes = _slope(x, np.column_stack(sor_draws))
+        slope, s_slope = slopes[0], s_slopes[0]
+        lo, hi = _bc(slopes, alpha), _bc(slopes, 1 - alpha)
+        s_lo, s_hi = _bc(s_slopes, alpha), _bc(s_slopes, 1 - alpha)
+        # the slope of species per water sample: least squares, its variance from the
+        # campaigns' standard errors, a t interval (Welch-Satterthwaite df)
+        weights = (x - x.mean()) / np.sum((x - x.mean()) ** 2)
+        values = np.array([v for v, _ in ps_draws])
+        ps_slope = float(weights @ values)
+        var, df = _welch(
+            [
+                (w**2 * v, d)
+                for w, (_, parts) in zip(weights, ps_draws, strict=True)
+                for v, d in parts
+            ]
+        )
+        half = _t(df, level) * float(np.sqrt(var))
+        ps_lo, ps_hi = ps_slope - half, ps_slope + half
+        dropped = int(np.sum(~np.isfinite(slopes[1:])))
+        if dropped > 0.05 * draws:
+            notes.append(
+                f"{dropped} of {draws} draws had no detection at the reference site and "
+                "were left out of the interval"
+            )
+    word = verdict(n, ps_lo, ps_hi, min_campaigns, estimate=ps_slope)
+    if (word == "recovering" and not slope > 0) or (word == "declining" and not slope < 0):
+        notes.append(
+            "species per water sample and the site's richness (relative to the "
+            "reference) changed in different directions"
+        )
+        word = "no clear change"
+    if word == "not enough campaigns":
+        notes.append(
+            f"{n} campaign(s) with the site and its reference both sampled with at least "
+            f"2 water samples; the verdict needs {min_campaigns}"
+        )
+    elif (word == "recovering" and s_hi < 0) or (word == "declining" and s_lo > 0):
+        notes.append(
+            "similarity to the reference moved the other way: the taxa gained or lost "
+            "are not the reference's"
+        )
+    if series.few and word != "not enough campaigns":
+        notes.append(NOTE_FEW_SAMPLES)
+    out.update(
+        {
+            "relative_slope": slope,
+            "relative_slope_lower": lo,
+            "relative_slope_upper": hi,
+            "per_sample_first": ps_draws[0][0] if n else np.nan,
+            "per_sample_last": ps_draws[-1][0] if n else np.nan,
+            "per_sample_slope": ps_slope,
+            "per_sample_slope_lower": ps_lo,
+            "per_sample_slope_upper": ps_hi,
+            "sorensen_slope": s_slope,
+            "sorensen_slope_lower": s_lo,
+            "sorensen_slope_upper": s_hi,
+            "verdict": word,
+            "note": "; ".join(notes),
+        }
+    )
+    return out
 
 
 def _ratio_of_means(a: np.ndarray, b: np.ndarray) -> tuple[float, list[tuple[float, int]]]:
