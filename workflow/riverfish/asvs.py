@@ -133,35 +133,8 @@ def denoise_campaign(
         shutil.rmtree(stale, ignore_errors=True)
     with tempfile.TemporaryDirectory(prefix=".denoise.", dir=workdir) as tmp:
         tmpdir = Path(tmp)
-        pooled_fa = tmpdir / "pooled.fasta"
-        order = sorted(pooled.items(), key=lambda kv: (-kv[1], kv[0]))
-        # UNOISE3 ignores sequences seen fewer than min_size times: leave them out here
-        write_fasta(
-            ((f"{md5seq(s)};size={n}", s) for s, n in order if n >= params.min_size),
-            pooled_fa,
-        )
         denoised = tmpdir / "denoised.fasta"
-        _vsearch(
-            [
-                "--cluster_unoise",
-                str(pooled_fa),
-                "--minsize",
-                str(params.min_size),
-                "--unoise_alpha",
-                str(params.alpha),
-                "--sizein",
-                "--sizeout",
-                "--fasta_width",
-                "0",
-                "--centroids",
-                str(denoised),
-                "--threads",
-                str(threads),
-            ],
-            log,
-            "--cluster_unoise",
-        )
-        sized = [(_size(h), seq.upper()) for h, seq in read_fasta(denoised)]
+        sized = _unoise_pooled(pooled, params, tmpdir, denoised, log, threads)
         centroids = [seq for _, seq in sized]
         sample_only = sample_centroids(
             per_sample, params, tmpdir, log, threads, known=frozenset(centroids)
@@ -176,81 +149,157 @@ def denoise_campaign(
             centroids = [seq for _, seq in sized]
         if not centroids:
             return CampaignASVs(asvs=[], counts=[], in_asvs={s: 0 for s in samples})
-        nonchim = tmpdir / "nonchimeras.fasta"
-        _vsearch(
-            [
-                "--uchime3_denovo",
-                str(denoised),
-                "--abskew",
-                str(params.chimera_abskew),
-                "--sizein",
-                "--sizeout",
-                "--fasta_width",
-                "0",
-                "--nonchimeras",
-                str(nonchim),
-            ],
-            log,
-            "--uchime3_denovo",
+        asv_seqs, sample_chimera_count = _without_chimeras(
+            denoised, centroids, per_sample, params, tmpdir, log, threads
         )
-        asv_seqs = {seq.upper() for _, seq in read_fasta(nonchim)}
-        per_sample_chimeras = (
-            sample_chimeras(centroids, per_sample, params, tmpdir, log, threads) & asv_seqs
-        )
-        asv_seqs -= per_sample_chimeras
         log.write(
             f"{len(centroids)} denoised sequences: {len(centroids) - len(asv_seqs)} chimeras "
-            f"({len(per_sample_chimeras)} of them found only sample by sample), "
+            f"({sample_chimera_count} of them found only sample by sample), "
             f"{len(asv_seqs)} ASVs ({len(sample_only & asv_seqs)} of them found only by "
             "denoising each sample on its own)\n"
         )
-        asv_fa = tmpdir / "asvs.fasta"
-        write_fasta(((md5seq(s), s) for s in sorted(asv_seqs)), asv_fa)
-        # Reads identical to an ASV are counted directly; only the others (reads with
-        # errors) are aligned to the ASVs.
-        seq_to_asv = {seq: md5seq(seq) for seq in asv_seqs}
-        everything = pooled.copy()  # the reads that made the ASVs, and those over the limit
-        for counts in noisy.values():
-            everything.update(counts)
-        rest = sorted(
-            ((s, n) for s, n in everything.items() if s not in seq_to_asv),
-            key=lambda kv: (-kv[1], kv[0]),
-        )
-        if asv_seqs and rest:
-            rest_fa = tmpdir / "inexact.fasta"
-            write_fasta(((md5seq(s), s) for s, _ in rest), rest_fa)
-            hits = tmpdir / "map.tsv"
-            _vsearch(
-                [
-                    "--usearch_global",
-                    str(rest_fa),
-                    "--db",
-                    str(asv_fa),
-                    "--id",
-                    str(params.map_identity),
-                    "--strand",
-                    "plus",
-                    # the ASVs of a campaign are few and far apart: the best of the
-                    # first 4 accepted is the best of all (the same map as 8 accepts and
-                    # 64 rejects on 1 million simulated pairs, in a fifth of the time)
-                    "--maxaccepts",
-                    "4",
-                    "--maxrejects",
-                    "4",
-                    "--maxhits",
-                    "1",
-                    "--userfields",
-                    "query+target+id",
-                    "--userout",
-                    str(hits),
-                    "--threads",
-                    str(threads),
-                ],
-                log,
-                "--usearch_global (mapping reads to ASVs)",
-            )
-            seq_to_asv.update(_read_map(hits, {md5seq(s): s for s, _ in rest}))
+        seq_to_asv = _map_to_asvs(asv_seqs, pooled, noisy, params, tmpdir, log, threads)
+    return _count_per_sample(samples, to_count, seq_to_asv, asv_seqs)
 
+
+def _unoise_pooled(
+    pooled: Counter, params: DenoiseParams, tmpdir: Path, denoised: Path, log, threads: int
+) -> list[tuple[int, str]]:
+    """UNOISE3 on the campaign's pooled reads: (abundance, sequence) of the centroids,
+    written to ``denoised``."""
+    pooled_fa = tmpdir / "pooled.fasta"
+    order = sorted(pooled.items(), key=lambda kv: (-kv[1], kv[0]))
+    # UNOISE3 ignores sequences seen fewer than min_size times: leave them out here
+    write_fasta(
+        ((f"{md5seq(s)};size={n}", s) for s, n in order if n >= params.min_size),
+        pooled_fa,
+    )
+    _vsearch(
+        [
+            "--cluster_unoise",
+            str(pooled_fa),
+            "--minsize",
+            str(params.min_size),
+            "--unoise_alpha",
+            str(params.alpha),
+            "--sizein",
+            "--sizeout",
+            "--fasta_width",
+            "0",
+            "--centroids",
+            str(denoised),
+            "--threads",
+            str(threads),
+        ],
+        log,
+        "--cluster_unoise",
+    )
+    return [(_size(h), seq.upper()) for h, seq in read_fasta(denoised)]
+
+
+def _without_chimeras(
+    denoised: Path,
+    centroids: list[str],
+    per_sample: Sequence[Counter],
+    params: DenoiseParams,
+    tmpdir: Path,
+    log,
+    threads: int,
+) -> tuple[set[str], int]:
+    """The denoised sequences that are not chimeras (uchime3 de novo over the campaign,
+    then the check within each sample), and how many only the check within samples
+    found."""
+    nonchim = tmpdir / "nonchimeras.fasta"
+    _vsearch(
+        [
+            "--uchime3_denovo",
+            str(denoised),
+            "--abskew",
+            str(params.chimera_abskew),
+            "--sizein",
+            "--sizeout",
+            "--fasta_width",
+            "0",
+            "--nonchimeras",
+            str(nonchim),
+        ],
+        log,
+        "--uchime3_denovo",
+    )
+    asv_seqs = {seq.upper() for _, seq in read_fasta(nonchim)}
+    per_sample_chimeras = (
+        sample_chimeras(centroids, per_sample, params, tmpdir, log, threads) & asv_seqs
+    )
+    asv_seqs -= per_sample_chimeras
+    return asv_seqs, len(per_sample_chimeras)
+
+
+def _map_to_asvs(
+    asv_seqs: set[str],
+    pooled: Counter,
+    noisy: Mapping[str, Counter],
+    params: DenoiseParams,
+    tmpdir: Path,
+    log,
+    threads: int,
+) -> dict[str, str]:
+    """Read sequence -> ASV: reads identical to an ASV directly, the others (reads with
+    errors, those over the error limit too) aligned to the ASVs."""
+    asv_fa = tmpdir / "asvs.fasta"
+    write_fasta(((md5seq(s), s) for s in sorted(asv_seqs)), asv_fa)
+    seq_to_asv = {seq: md5seq(seq) for seq in asv_seqs}
+    everything = pooled.copy()  # the reads that made the ASVs, and those over the limit
+    for counts in noisy.values():
+        everything.update(counts)
+    rest = sorted(
+        ((s, n) for s, n in everything.items() if s not in seq_to_asv),
+        key=lambda kv: (-kv[1], kv[0]),
+    )
+    if not (asv_seqs and rest):
+        return seq_to_asv
+    rest_fa = tmpdir / "inexact.fasta"
+    write_fasta(((md5seq(s), s) for s, _ in rest), rest_fa)
+    hits = tmpdir / "map.tsv"
+    _vsearch(
+        [
+            "--usearch_global",
+            str(rest_fa),
+            "--db",
+            str(asv_fa),
+            "--id",
+            str(params.map_identity),
+            "--strand",
+            "plus",
+            # the ASVs of a campaign are few and far apart: the best of the first 4
+            # accepted is the best of all (the same map as 8 accepts and 64 rejects on
+            # 1 million simulated pairs, in a fifth of the time)
+            "--maxaccepts",
+            "4",
+            "--maxrejects",
+            "4",
+            "--maxhits",
+            "1",
+            "--userfields",
+            "query+target+id",
+            "--userout",
+            str(hits),
+            "--threads",
+            str(threads),
+        ],
+        log,
+        "--usearch_global (mapping reads to ASVs)",
+    )
+    seq_to_asv.update(_read_map(hits, {md5seq(s): s for s, _ in rest}))
+    return seq_to_asv
+
+
+def _count_per_sample(
+    samples: Sequence[str],
+    to_count: Sequence[Counter],
+    seq_to_asv: Mapping[str, str],
+    asv_seqs: set[str],
+) -> CampaignASVs:
+    """Each sample's reads per ASV; the ASVs ordered by total reads (then name)."""
     totals: Counter = Counter()
     counts: list[tuple[str, str, int]] = []
     in_asvs: dict[str, int] = {}
