@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -244,49 +245,23 @@ def occupancy_tables(
         info = here.drop_duplicates("taxon").set_index("taxon")
         shared = occupancy.fit_shared(comm)
         fits: dict = {}
-        theta_s, p_s = shared.estimates["theta"], shared.estimates["p"]
         pcr = int(round(float(np.median(comm.n[comm.n > 0]))))
         for k, taxon in enumerate(comm.taxa):
             data = comm.taxon(k)
             pos_samples = int(np.sum(data.s > 0))
             pos_sites = int(np.sum(np.any(data.s > 0, axis=1)))
-            model, note, own = SHARED, NOTE_SHARED.format(n=len(comm.taxa)), None
-            if pos_samples >= min_samples and pos_sites >= min_sites:
-                try:
-                    own = _cached(fits, ("own", pattern(data)), occupancy.fit, data)
-                    model, note = OWN, ""
-                except (InputError, ValueError, RuntimeError) as exc:
-                    note = NOTE_OWN_FAILED.format(error=exc)
-            if own is None:
-                psi_fit = _cached(
-                    fits,
-                    ("shared", pattern(data)),
-                    occupancy.psi_given_detection,
-                    data,
-                    theta_s,
-                    p_s,
-                )
-                det_fit = shared
-            else:
-                psi_fit = det_fit = own
-            psi = psi_fit.estimates["psi"]
-            theta, p = det_fit.estimates["theta"], det_fit.estimates["p"]
-            (psi_lo, psi_hi) = _interval(psi_fit, "psi")
-            (th_lo, th_hi) = _interval(det_fit, "theta")
-            (p_lo, p_hi) = _interval(det_fit, "p")
-            notes = [note] + [
-                f"{name}: {text}"
-                for name, text in {**det_fit.notes, **psi_fit.notes}.items()
-                if name == "psi" or model == OWN
-            ]
-            if model == SHARED:
-                notes += [f"{n} (shared): {t}" for n, t in shared.notes.items()]
+            fit = _taxon_fit(
+                data,
+                shared,
+                fits,
+                len(comm.taxa),
+                pos_samples >= min_samples and pos_sites >= min_sites,
+            )
+            where = {"basin": basin, "campaign": campaign, "taxon": taxon}
             common = info.loc[taxon, "common_name"]
             occ_rows.append(
                 {
-                    "basin": basin,
-                    "campaign": campaign,
-                    "taxon": taxon,
+                    **where,
                     "rank": info.loc[taxon, "rank"],
                     "common_name": common,
                     "n_sites": len(comm.sites),
@@ -294,66 +269,13 @@ def occupancy_tables(
                     "n_samples": int(np.sum(comm.n > 0)),
                     "n_samples_detected": pos_samples,
                     "pcr_replicates": pcr,
-                    "psi": psi,
-                    "psi_lower": psi_lo,
-                    "psi_upper": psi_hi,
-                    "theta": theta,
-                    "theta_lower": th_lo,
-                    "theta_upper": th_hi,
-                    "p": p,
-                    "p_lower": p_lo,
-                    "p_upper": p_hi,
-                    "detection_model": model,
-                    "note": "; ".join(t for t in notes if t),
+                    **fit.estimates(),
+                    "detection_model": fit.model,
+                    "note": "; ".join(t for t in fit.notes if t),
                 }
             )
-            p1 = lambda v: 1.0 if math.isnan(v) else v  # noqa: E731 (one PCR: p is 1)
-            for i, site in enumerate(comm.sites):
-                if np.any(data.s[i] > 0):
-                    continue
-                runs = comm.n[i, : len(reps[i])]
-                presence_rows.append(
-                    {
-                        "basin": basin,
-                        "campaign": campaign,
-                        "site": site,
-                        "taxon": taxon,
-                        "common_name": common,
-                        "n_samples": len(reps[i]),
-                        "probability_present": occupancy.presence_if_undetected(
-                            psi, occupancy.miss_probability(theta, p, runs)
-                        ),
-                        # the interval ends of psi, theta and p taken together (each
-                        # moves the probability one way): a cautious range, wider than
-                        # a joint interval
-                        "lower": occupancy.presence_if_undetected(
-                            psi_lo, occupancy.miss_probability(th_hi, p1(p_hi), runs)
-                        ),
-                        "upper": occupancy.presence_if_undetected(
-                            psi_hi, occupancy.miss_probability(th_lo, p1(p_lo), runs)
-                        ),
-                        "detection_model": model,
-                    }
-                )
-            per = 1.0 - occupancy.miss_probability(theta, p, [pcr])
-            per_lo = 1.0 - occupancy.miss_probability(th_lo, p1(p_lo), [pcr])
-            per_hi = 1.0 - occupancy.miss_probability(th_hi, p1(p_hi), [pcr])
-            design_rows.append(
-                {
-                    "basin": basin,
-                    "campaign": campaign,
-                    "taxon": taxon,
-                    "common_name": common,
-                    "pcr_replicates": pcr,
-                    "detection_per_sample": per,
-                    "lower": per_lo,
-                    "upper": per_hi,
-                    "samples_for_95": occupancy.samples_needed(per, target),
-                    "samples_for_95_cautious": occupancy.samples_needed(per_lo, target),
-                    "samples_taken": int(round(float(np.mean([len(r) for r in reps])))),
-                    "detection_model": model,
-                }
-            )
+            presence_rows += _presence_rows(where, common, comm, reps, data, fit)
+            design_rows.append(_design_row(where, common, pcr, reps, fit, target))
     occ = _ordered(pd.DataFrame(occ_rows, columns=OCCUPANCY_COLUMNS), campaigns)
     presence = _ordered(pd.DataFrame(presence_rows, columns=PRESENCE_COLUMNS), campaigns)
     design = _ordered(pd.DataFrame(design_rows, columns=DESIGN_COLUMNS), campaigns)
@@ -364,6 +286,121 @@ def occupancy_tables(
     for col in ("samples_for_95", "samples_for_95_cautious"):
         design[col] = design[col].astype("Int64")
     return occ, presence, design
+
+
+def _one_pcr(v: float) -> float:
+    """p where it is empty (one PCR per water sample): 1."""
+    return 1.0 if math.isnan(v) else v
+
+
+@dataclass
+class _TaxonFit:
+    """A taxon's occupancy fit: psi from ``psi_fit``, theta and p from ``det_fit`` (its
+    own fit, or the basin's shared one), the model and the notes."""
+
+    psi_fit: object
+    det_fit: object
+    model: str
+    notes: list
+
+    def __post_init__(self):
+        self.psi = self.psi_fit.estimates["psi"]
+        self.theta, self.p = self.det_fit.estimates["theta"], self.det_fit.estimates["p"]
+        self.psi_lo, self.psi_hi = _interval(self.psi_fit, "psi")
+        self.th_lo, self.th_hi = _interval(self.det_fit, "theta")
+        self.p_lo, self.p_hi = _interval(self.det_fit, "p")
+
+    def estimates(self) -> dict:
+        return {
+            "psi": self.psi,
+            "psi_lower": self.psi_lo,
+            "psi_upper": self.psi_hi,
+            "theta": self.theta,
+            "theta_lower": self.th_lo,
+            "theta_upper": self.th_hi,
+            "p": self.p,
+            "p_lower": self.p_lo,
+            "p_upper": self.p_hi,
+        }
+
+
+def _taxon_fit(data, shared, fits: dict, n_taxa: int, enough: bool) -> _TaxonFit:
+    """The taxon's own fit where it was detected in enough water samples and sites (and
+    the fit succeeds), else psi given the basin's shared theta and p."""
+    model, note, own = SHARED, NOTE_SHARED.format(n=n_taxa), None
+    if enough:
+        try:
+            own = _cached(fits, ("own", pattern(data)), occupancy.fit, data)
+            model, note = OWN, ""
+        except (InputError, ValueError, RuntimeError) as exc:
+            note = NOTE_OWN_FAILED.format(error=exc)
+    if own is None:
+        theta_s, p_s = shared.estimates["theta"], shared.estimates["p"]
+        psi_fit = _cached(
+            fits, ("shared", pattern(data)), occupancy.psi_given_detection, data, theta_s, p_s
+        )
+        det_fit = shared
+    else:
+        psi_fit = det_fit = own
+    notes = [note] + [
+        f"{name}: {text}"
+        for name, text in {**det_fit.notes, **psi_fit.notes}.items()
+        if name == "psi" or model == OWN
+    ]
+    if model == SHARED:
+        notes += [f"{n} (shared): {t}" for n, t in shared.notes.items()]
+    return _TaxonFit(psi_fit, det_fit, model, notes)
+
+
+def _presence_rows(where: dict, common: str, comm, reps, data, fit: _TaxonFit) -> list[dict]:
+    """The probability the taxon is present at each site where it was not detected."""
+    rows = []
+    for i, site in enumerate(comm.sites):
+        if np.any(data.s[i] > 0):
+            continue
+        runs = comm.n[i, : len(reps[i])]
+        rows.append(
+            {
+                "basin": where["basin"],
+                "campaign": where["campaign"],
+                "site": site,
+                "taxon": where["taxon"],
+                "common_name": common,
+                "n_samples": len(reps[i]),
+                "probability_present": occupancy.presence_if_undetected(
+                    fit.psi, occupancy.miss_probability(fit.theta, fit.p, runs)
+                ),
+                # the interval ends of psi, theta and p taken together (each moves the
+                # probability one way): a cautious range, wider than a joint interval
+                "lower": occupancy.presence_if_undetected(
+                    fit.psi_lo, occupancy.miss_probability(fit.th_hi, _one_pcr(fit.p_hi), runs)
+                ),
+                "upper": occupancy.presence_if_undetected(
+                    fit.psi_hi, occupancy.miss_probability(fit.th_lo, _one_pcr(fit.p_lo), runs)
+                ),
+                "detection_model": fit.model,
+            }
+        )
+    return rows
+
+
+def _design_row(where: dict, common: str, pcr: int, reps, fit: _TaxonFit, target: float) -> dict:
+    """How likely a water sample detects the taxon, and how many it needs for ``target``."""
+    per = 1.0 - occupancy.miss_probability(fit.theta, fit.p, [pcr])
+    per_lo = 1.0 - occupancy.miss_probability(fit.th_lo, _one_pcr(fit.p_lo), [pcr])
+    per_hi = 1.0 - occupancy.miss_probability(fit.th_hi, _one_pcr(fit.p_hi), [pcr])
+    return {
+        **where,
+        "common_name": common,
+        "pcr_replicates": pcr,
+        "detection_per_sample": per,
+        "lower": per_lo,
+        "upper": per_hi,
+        "samples_for_95": occupancy.samples_needed(per, target),
+        "samples_for_95_cautious": occupancy.samples_needed(per_lo, target),
+        "samples_taken": int(round(float(np.mean([len(r) for r in reps])))),
+        "detection_model": fit.model,
+    }
 
 
 def _ordered(table: pd.DataFrame, campaigns: Sequence[str]) -> pd.DataFrame:
