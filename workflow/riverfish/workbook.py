@@ -147,12 +147,18 @@ def _site_label(site: str, role: str, text: Mapping) -> str:
     return text[role].format(site=site) if role in ("reference", "impacted") else site
 
 
-def _fit_columns(sheet, first_row: int, minimum: Mapping[int, int] | None = None) -> None:
-    """Each column as wide as its widest cell from ``first_row`` on (capped)."""
+def _fit_columns(
+    sheet,
+    first_row: int,
+    minimum: Mapping[int, int] | None = None,
+    last_row: int | None = None,
+) -> None:
+    """Each column as wide as its widest cell from ``first_row`` to ``last_row`` (capped;
+    ``minimum``: column -> narrowest width, else 6)."""
     from openpyxl.utils import get_column_letter
 
     widths: dict[int, int] = {}
-    for row in sheet.iter_rows(min_row=first_row):
+    for row in sheet.iter_rows(min_row=first_row, max_row=last_row):
         for cell in row:
             if cell.value is None or type(cell).__name__ == "MergedCell":
                 continue
@@ -328,16 +334,7 @@ def _species_sheet(
     sheet.auto_filter.ref = f"A3:{last_col}{max(last_data, 3)}"
     sheet.freeze_panes = sheet.cell(4, 5)  # headers and the names stay in view
     # widths from the header rows and the table (the notes below may run on)
-    widths: dict[int, int] = {}
-    for row in sheet.iter_rows(min_row=3, max_row=last_data + 1):
-        for cell in row:
-            if cell.value is not None:
-                widths[cell.column] = max(widths.get(cell.column, 0), display_width(cell.value))
-    for col, width in widths.items():
-        floor = 4 if col == 1 else 6
-        sheet.column_dimensions[get_column_letter(col)].width = max(
-            floor, min(width + 2, MAX_WIDTH)
-        )
+    _fit_columns(sheet, 3, {1: 4}, last_row=last_data + 1)
     _print_setup(sheet, "2:3", wide=len(site_cols) > 16)
 
 
