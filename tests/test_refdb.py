@@ -14,11 +14,11 @@ from riverfish.refdb import (
     DROP_REASONS,
     REPORT_ITEMS,
     TAXONOMY_COLUMNS,
-    TaxonName,
     build_database,
     database_checksum,
-    name_key,
-    normalise_name,
+    write_database,
+)
+from riverfish.refinputs import (
     parse_header,
     read_common_names,
     read_family_genera,
@@ -27,8 +27,8 @@ from riverfish.refdb import (
     read_fasta,
     read_lineage,
     read_name_fixes,
-    write_database,
 )
+from riverfish.refnames import TaxonName, name_key, normalise_name
 
 CURATED = Path(__file__).resolve().parents[1] / "reference_db"
 REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "reference"

@@ -217,6 +217,204 @@ class _Tally:
     not_in_lineage: Counter[str] = field(default_factory=Counter)
 
 
+#: Name notes whose kept records are listed under a report item of their own.
+_NOTE_ITEMS = {
+    "subspecies": "subspecies_folded",
+    "informal": "informal_label",
+    "sp": "sp_label",
+    "cf": "cf_label",
+    "hybrid": "hybrid_label",
+}
+
+
+@dataclass(frozen=True)
+class _Screened:
+    """A record whose header and sequence passed (internal)."""
+
+    ref_id: str
+    label: str
+    repaired: bool
+    sequence: str
+    changed: bool
+    tag: str
+
+
+@dataclass(frozen=True)
+class _Placement:
+    """Family and order of a genus and how they were found (internal)."""
+
+    family: str
+    order: str
+    how: str  # resolved_by_family_table / resolved_by_family_code, or ""
+
+
+class _Builder:
+    """One build: the tables, the IDs given out so far and the tally (internal).
+
+    Every step either returns what the next one needs or records why the record is
+    dropped and returns None.
+    """
+
+    def __init__(
+        self, records, lineage, family_codes, family_genera, common_names, name_fixes, family_orders
+    ):
+        self.lineage = lineage
+        self.family_codes = family_codes or {}
+        self.family_genera = family_genera or {}
+        self.common_names = common_names or {}
+        self.name_fixes = name_fixes or {}
+        self.family_orders = family_orders or {}
+        self.lineage_families = {fam for fam, _ in lineage.values() if fam}
+        self.family_order = _family_orders(lineage)
+        self.tally = _Tally()
+        self.all_ids = {i for i, _, _ in (parse_header(r.header) for r in records) if i}
+        self.used_ids: set[str] = set()
+        self.seen: set[tuple[str, str, str]] = set()
+        self.first_label: dict[str, str] = {}
+
+    def drop(self, reason: str, detail: str) -> None:
+        self.tally.drops[reason].append(detail)
+
+    def note(self, item: str, detail: str) -> None:
+        self.tally.kept_items[item].append(detail)
+
+    def screen(self, rec: FastaRecord) -> _Screened | None:
+        """Header, sequence characters and exact duplicates."""
+        ref_id, label, repaired = parse_header(rec.header)
+        if ref_id is None:
+            return self.drop("unparseable_header", f"line {rec.line}: {rec.header[:60]}")
+        tag = f"{ref_id} ({label or rec.header})"
+        if not rec.sequence:
+            return self.drop("empty_sequence", tag)
+        sequence, changed = _clean_sequence(rec.sequence)
+        bad = sorted(set(sequence) - IUPAC)
+        if bad:
+            return self.drop("bad_sequence", f"{tag}: {''.join(bad)[:10]!r}")
+        key = (ref_id, label, sequence)
+        if key in self.seen:
+            return self.drop("duplicate_record", f"{ref_id} ({label})")
+        self.seen.add(key)
+        return _Screened(ref_id, label, repaired, sequence, changed, tag)
+
+    def name(self, rec: FastaRecord, screened: _Screened) -> tuple[TaxonName, str | None] | None:
+        """The label read as a name, renamed by the name table where it lists it, and the
+        species name before renaming."""
+        name = normalise_name(screened.label)
+        if name.note == "empty":
+            return self.drop("no_species_name", f"line {rec.line}: {rec.header}")
+        if name.genus is None:
+            reason = "intergeneric_hybrid" if name.note == "hybrid" else "no_usable_genus"
+            return self.drop(reason, screened.tag)
+        original = name.species
+        if name.species in self.name_fixes:
+            fixed = self.name_fixes[name.species]
+            self.note("renamed", f"{name.species} -> {fixed}")
+            name = TaxonName(fixed.split("_", 1)[0], fixed, name.original, name.note)
+        return name, original
+
+    def place(self, genus: str, screened: _Screened) -> _Placement | None:
+        """Family (lineage, else family table, else family code) and order of a genus."""
+        family, order = self.lineage.get(genus, ("", ""))
+        how = ""
+        family_how = "family_from_lineage" if family else ""
+        order_how = "order_from_lineage" if order else ""
+        if not family:
+            code = _FAMILY_CODE_RE.match(screened.ref_id)
+            by_genus = self.family_genera.get(genus, "")
+            by_code = self.family_codes.get(code.group(1), "") if code else ""
+            if by_genus in self.lineage_families:
+                family, how = by_genus, "resolved_by_family_table"
+            elif by_code in self.lineage_families:
+                family, how = by_code, "resolved_by_family_code"
+            elif genus not in self.lineage:
+                self.tally.not_in_lineage[genus] += 1
+                return self.drop("genus_not_in_lineage", screened.tag)
+            else:
+                return self.drop("no_family", screened.tag)
+        if not order:
+            order, order_how = self.family_order.get(family, ""), "order_from_lineage_family"
+        if not order:
+            order, order_how = self.family_orders.get(family, ""), "order_from_curated_table"
+        if family_how:
+            self.note(family_how, family)
+        if order:
+            self.note(order_how, family)
+        return _Placement(family, order, how)
+
+    def unique_id(self, screened: _Screened) -> str:
+        """The record's ID, or ID.2, ID.3... when another name or sequence has it."""
+        ref_id, label = screened.ref_id, screened.label
+        out_id = ref_id
+        if ref_id in self.used_ids:
+            n = 2
+            while f"{ref_id}.{n}" in self.used_ids or f"{ref_id}.{n}" in self.all_ids:
+                n += 1
+            out_id = f"{ref_id}.{n}"
+            first = self.first_label[ref_id]
+            same = "same name" if first == label else f"first was {first}"
+            self.note("id_renamed", f"{ref_id} -> {out_id} ({label}, {same})")
+        else:
+            self.first_label[ref_id] = label
+        self.used_ids.add(out_id)
+        return out_id
+
+    def common_name(self, name: TaxonName, original_species: str | None, label: str) -> str:
+        """The species' common name (under its fixed or its original name), or for a
+        genus-only record the name of its informal label."""
+        if name.species is not None:
+            return self.common_names.get(name.species, "") or self.common_names.get(
+                original_species or "", ""
+            )
+        common = self.common_names.get(name_key(label), "")
+        if common:
+            self.note("common_names_informal_found", f"{label} = {common}")
+        return common
+
+    def note_kept(self, rec: FastaRecord, kept: RefRecord, screened: _Screened, how: str):
+        """The report items a kept record counts in."""
+        if screened.repaired:
+            self.note(
+                "malformed_header_repaired", f"line {rec.line}: >{rec.header} -> {kept.label}"
+            )
+        if how:
+            self.note(how, f"{kept.ref_id} ({kept.label}) -> {kept.family}")
+        if not kept.order:
+            self.note("order_missing", kept.family)
+        if screened.changed:
+            self.note("sequence_normalised", kept.ref_id)
+        if _AMBIGUOUS.intersection(kept.sequence):
+            self.note("ambiguous_bases", kept.ref_id)
+        if kept.note in _NOTE_ITEMS:
+            self.note(_NOTE_ITEMS[kept.note], kept.label)
+
+    def build(self, rec: FastaRecord) -> RefRecord | None:
+        """One record through every step: kept, or None with the reason counted."""
+        screened = self.screen(rec)
+        if screened is None:
+            return None
+        named = self.name(rec, screened)
+        if named is None:
+            return None
+        name, original = named
+        placement = self.place(name.genus, screened)
+        if placement is None:
+            return None
+        out_id = self.unique_id(screened)
+        kept = RefRecord(
+            ref_id=out_id,
+            sequence=screened.sequence,
+            label=screened.label,
+            species=name.species,
+            genus=name.genus,
+            family=placement.family,
+            order=placement.order,
+            common_name=self.common_name(name, original, screened.label),
+            note=name.note,
+        )
+        self.note_kept(rec, kept, screened, placement.how)
+        return kept
+
+
 def build_from_records(
     records: Sequence[FastaRecord],
     lineage: dict[str, tuple[str, str]],
@@ -238,147 +436,16 @@ def build_from_records(
         family_orders: family -> order for families the lineage leaves without one, from
             :func:`read_family_orders`.
 
+    Each record is screened (header, sequence, duplicate), named, placed in a family and
+    an order and given a unique ID; a record that fails a step is dropped with its reason.
     Returns a :class:`BuildResult`; raises nothing for record-level problems (they are
     counted), see :func:`build_database` for the checks on the whole input.
     """
-    family_codes = family_codes or {}
-    family_genera = family_genera or {}
-    common_names = common_names or {}
-    name_fixes = name_fixes or {}
-    family_orders = family_orders or {}
-    lineage_families = {fam for fam, _ in lineage.values() if fam}
-    family_order = _family_orders(lineage)
-
-    tally = _Tally()
-    all_ids = {ref_id for ref_id, _, _ in (parse_header(r.header) for r in records) if ref_id}
-    used_ids: set[str] = set()
-    seen: set[tuple[str, str, str]] = set()
-    id_content: dict[str, tuple[str, str]] = {}
-    kept: list[RefRecord] = []
-
-    for rec in records:
-        where = f"line {rec.line}"
-        ref_id, label, repaired = parse_header(rec.header)
-        if ref_id is None:
-            tally.drops["unparseable_header"].append(f"{where}: {rec.header[:60]}")
-            continue
-        tag = f"{ref_id} ({label or rec.header})"
-        if not rec.sequence:
-            tally.drops["empty_sequence"].append(tag)
-            continue
-        sequence, changed = _clean_sequence(rec.sequence)
-        bad = sorted(set(sequence) - IUPAC)
-        if bad:
-            tally.drops["bad_sequence"].append(f"{tag}: {''.join(bad)[:10]!r}")
-            continue
-        key = (ref_id, label, sequence)
-        if key in seen:
-            tally.drops["duplicate_record"].append(f"{ref_id} ({label})")
-            continue
-        seen.add(key)
-
-        name = normalise_name(label)
-        if name.note == "empty":
-            tally.drops["no_species_name"].append(f"{where}: {rec.header}")
-            continue
-        if name.genus is None:
-            reason = "intergeneric_hybrid" if name.note == "hybrid" else "no_usable_genus"
-            tally.drops[reason].append(tag)
-            continue
-
-        original_species = name.species
-        if name.species in name_fixes:
-            fixed = name_fixes[name.species]
-            tally.kept_items["renamed"].append(f"{name.species} -> {fixed}")
-            name = TaxonName(fixed.split("_", 1)[0], fixed, name.original, name.note)
-        genus = name.genus
-        family, order = lineage.get(genus, ("", ""))
-        how = ""
-        family_how = "family_from_lineage" if family else ""
-        order_how = "order_from_lineage" if order else ""
-        if not family:
-            code = _FAMILY_CODE_RE.match(ref_id)
-            by_genus = family_genera.get(genus, "")
-            by_code = family_codes.get(code.group(1), "") if code else ""
-            if by_genus in lineage_families:
-                family, how = by_genus, "resolved_by_family_table"
-            elif by_code in lineage_families:
-                family, how = by_code, "resolved_by_family_code"
-            elif genus not in lineage:
-                tally.not_in_lineage[genus] += 1
-                tally.drops["genus_not_in_lineage"].append(tag)
-                continue
-            else:
-                tally.drops["no_family"].append(tag)
-                continue
-        if not order:
-            order, order_how = family_order.get(family, ""), "order_from_lineage_family"
-        if not order:
-            order, order_how = family_orders.get(family, ""), "order_from_curated_table"
-        if family_how:
-            tally.kept_items[family_how].append(family)
-        if order:
-            tally.kept_items[order_how].append(family)
-
-        # Unique IDs: the same ID with another name or sequence gets a suffix.
-        out_id = ref_id
-        if ref_id in used_ids:
-            n = 2
-            while f"{ref_id}.{n}" in used_ids or f"{ref_id}.{n}" in all_ids:
-                n += 1
-            out_id = f"{ref_id}.{n}"
-            first_label = id_content[ref_id][0]
-            same_label = "same name" if first_label == label else f"first was {first_label}"
-            tally.kept_items["id_renamed"].append(f"{ref_id} -> {out_id} ({label}, {same_label})")
-        else:
-            id_content[ref_id] = (label, sequence)
-        used_ids.add(out_id)
-
-        if name.species is not None:
-            common = common_names.get(name.species, "") or common_names.get(
-                original_species or "", ""
-            )
-        else:
-            common = common_names.get(name_key(label), "")
-            if common:
-                tally.kept_items["common_names_informal_found"].append(f"{label} = {common}")
-
-        kept.append(
-            RefRecord(
-                ref_id=out_id,
-                sequence=sequence,
-                label=label,
-                species=name.species,
-                genus=genus,
-                family=family,
-                order=order,
-                common_name=common,
-                note=name.note,
-            )
-        )
-        if repaired:
-            tally.kept_items["malformed_header_repaired"].append(
-                f"line {rec.line}: >{rec.header} -> {label}"
-            )
-        if how:
-            tally.kept_items[how].append(f"{out_id} ({label}) -> {family}")
-        if not order:
-            tally.kept_items["order_missing"].append(family)
-        if changed:
-            tally.kept_items["sequence_normalised"].append(out_id)
-        if _AMBIGUOUS.intersection(sequence):
-            tally.kept_items["ambiguous_bases"].append(out_id)
-        note_item = {
-            "subspecies": "subspecies_folded",
-            "informal": "informal_label",
-            "sp": "sp_label",
-            "cf": "cf_label",
-            "hybrid": "hybrid_label",
-        }.get(name.note)
-        if note_item:
-            tally.kept_items[note_item].append(label)
-
-    return BuildResult(kept, _report(records, kept, tally, common_names))
+    builder = _Builder(
+        records, lineage, family_codes, family_genera, common_names, name_fixes, family_orders
+    )
+    kept = [r for r in map(builder.build, records) if r is not None]
+    return BuildResult(kept, _report(records, kept, builder.tally, builder.common_names))
 
 
 def _report(
@@ -470,6 +537,98 @@ def _checked_input(path: str | os.PathLike[str], what: str, key: str) -> Path:
     return p
 
 
+@dataclass
+class _Tables:
+    """The tables a build reads beside the FASTA, and the files they came from."""
+
+    inputs: list[Path]
+    lineage: dict[str, tuple[str, str]]
+    family_codes: dict[str, str] = field(default_factory=dict)
+    family_genera: dict[str, str] = field(default_factory=dict)
+    common_names: dict[str, str] = field(default_factory=dict)
+    conflicts: list[tuple[int, str, str, str]] = field(default_factory=list)
+    name_fixes: dict[str, str] = field(default_factory=dict)
+    family_orders: dict[str, str] = field(default_factory=dict)
+
+
+def _read_tables(
+    lineage_file: Path,
+    family_table_path: str | os.PathLike[str] | None,
+    common_names_path: str | os.PathLike[str] | None,
+    common_names_encoding: str,
+    name_fixes_path: str | os.PathLike[str] | None,
+    family_orders_path: str | os.PathLike[str] | None,
+) -> _Tables:
+    """Read the lineage and each optional table that is given."""
+    tables = _Tables(inputs=[lineage_file], lineage=read_lineage(lineage_file))
+    if family_table_path is not None:
+        table = _checked_input(family_table_path, "family table", "family_table")
+        tables.inputs.append(table)
+        tables.family_codes = read_family_table(table)
+        tables.family_genera = read_family_genera(table)
+    if common_names_path is not None:
+        names_file = _checked_input(common_names_path, "common-names table", "common_names")
+        tables.inputs.append(names_file)
+        tables.common_names, tables.conflicts = _read_common_names_table(
+            names_file, common_names_encoding
+        )
+    if name_fixes_path is not None:
+        fixes_file = _checked_input(name_fixes_path, "name table", "name_fixes")
+        tables.inputs.append(fixes_file)
+        tables.name_fixes = read_name_fixes(fixes_file)
+    if family_orders_path is not None:
+        orders_file = _checked_input(family_orders_path, "family-order table", "family_orders")
+        tables.inputs.append(orders_file)
+        tables.family_orders = read_family_orders(orders_file)
+    return tables
+
+
+def _check_build(
+    result: BuildResult, n_records: int, fasta: Path, lineage_file: Path, orders_path
+) -> None:
+    """Fail on a kept record without an order, and on a build that keeps nothing."""
+    gaps = Counter(r.family for r in result.records if not r.order)
+    if gaps:
+        listed = ", ".join(f"{f} ({n} records)" for f, n in sorted(gaps.items()))
+        raise InputError(
+            f"{sum(gaps.values())} reference record(s) of {len(gaps)} families have no order "
+            f"in the lineage or the family-order table: {listed}",
+            path=orders_path or lineage_file,
+            hint="add a row 'family<TAB>order<TAB>source' for each to the family-order table "
+            "(reference.family_orders, reference_db/family_orders.tsv); an order missing "
+            "would drop these fishes from the order tallies",
+        )
+    if not result.records:
+        counts = result.counts()
+        reasons = ", ".join(f"{r}: {counts[r]}" for r in DROP_REASONS if counts.get(r))
+        raise InputError(
+            f"no usable reference record among {n_records} ({reasons})",
+            path=fasta,
+            hint="headers must look like '>gb|ID|Genus_species' and the genera must be in "
+            f"the lineage table ({lineage_file})",
+        )
+
+
+def _add_species_list(result: BuildResult, common_names: dict[str, str]) -> None:
+    """Set the default species list (species with a Japanese name) and report it."""
+    from riverfish.specieslist import japan_species
+
+    species = {r.species for r in result.records if r.species}
+    # the records' own names too: a species renamed by the name table keeps the name
+    # the table gives under its old name
+    record_names = {r.species: r.common_name for r in result.records if r.species and r.common_name}
+    result.japan_species = japan_species(species, {**common_names, **record_names})
+    result.report.append(
+        ReportLine(
+            "species_with_japanese_name",
+            len(result.japan_species),
+            f"{len(result.japan_species)} of {len(species)} species (directly or through a "
+            "subspecies; transliterations with ・ left out): the default species list "
+            "(classify.species_list: japan)",
+        )
+    )
+
+
 def build_database(
     fasta_path: str | os.PathLike[str],
     lineage_path: str | os.PathLike[str],
@@ -489,7 +648,6 @@ def build_database(
     """
     fasta = _checked_input(fasta_path, "reference FASTA", "fasta")
     lineage_file = _checked_input(lineage_path, "lineage table", "lineage")
-    inputs = [fasta, lineage_file]
     records = read_fasta(fasta)
     if not records:
         raise InputError(
@@ -497,55 +655,25 @@ def build_database(
             path=fasta,
             hint="expected records like '>gb|AB123456|Genus_species' followed by a sequence",
         )
-    lineage = read_lineage(lineage_file)
-    family_codes: dict[str, str] = {}
-    family_genera: dict[str, str] = {}
-    if family_table_path is not None:
-        table = _checked_input(family_table_path, "family table", "family_table")
-        inputs.append(table)
-        family_codes = read_family_table(table)
-        family_genera = read_family_genera(table)
-    common_names: dict[str, str] = {}
-    conflicts: list[tuple[int, str, str, str]] = []
-    if common_names_path is not None:
-        names_file = _checked_input(common_names_path, "common-names table", "common_names")
-        inputs.append(names_file)
-        common_names, conflicts = _read_common_names_table(names_file, common_names_encoding)
-
-    name_fixes: dict[str, str] = {}
-    if name_fixes_path is not None:
-        fixes_file = _checked_input(name_fixes_path, "name table", "name_fixes")
-        inputs.append(fixes_file)
-        name_fixes = read_name_fixes(fixes_file)
-    family_orders: dict[str, str] = {}
-    if family_orders_path is not None:
-        orders_file = _checked_input(family_orders_path, "family-order table", "family_orders")
-        inputs.append(orders_file)
-        family_orders = read_family_orders(orders_file)
-
-    result = build_from_records(
-        records, lineage, family_codes, family_genera, common_names, name_fixes, family_orders
+    tables = _read_tables(
+        lineage_file,
+        family_table_path,
+        common_names_path,
+        common_names_encoding,
+        name_fixes_path,
+        family_orders_path,
     )
-    gaps = Counter(r.family for r in result.records if not r.order)
-    if gaps:
-        listed = ", ".join(f"{f} ({n} records)" for f, n in sorted(gaps.items()))
-        raise InputError(
-            f"{sum(gaps.values())} reference record(s) of {len(gaps)} families have no order "
-            f"in the lineage or the family-order table: {listed}",
-            path=family_orders_path or lineage_file,
-            hint="add a row 'family<TAB>order<TAB>source' for each to the family-order table "
-            "(reference.family_orders, reference_db/family_orders.tsv); an order missing "
-            "would drop these fishes from the order tallies",
-        )
-    if not result.records:
-        counts = result.counts()
-        reasons = ", ".join(f"{r}: {counts[r]}" for r in DROP_REASONS if counts.get(r))
-        raise InputError(
-            f"no usable reference record among {len(records)} ({reasons})",
-            path=fasta,
-            hint="headers must look like '>gb|ID|Genus_species' and the genera must be in "
-            f"the lineage table ({lineage_file})",
-        )
+    result = build_from_records(
+        records,
+        tables.lineage,
+        tables.family_codes,
+        tables.family_genera,
+        tables.common_names,
+        tables.name_fixes,
+        tables.family_orders,
+    )
+    _check_build(result, len(records), fasta, lineage_file, family_orders_path)
+    conflicts = tables.conflicts
     result.report.append(
         ReportLine(
             "common_name_conflicts",
@@ -553,22 +681,8 @@ def build_database(
             _examples([f"line {n}: {k} = {a} / {b}" for n, k, a, b in conflicts]),
         )
     )
-    from riverfish.specieslist import japan_species
-
-    species = {r.species for r in result.records if r.species}
-    # the records' own names too: a species renamed by the name table keeps the name
-    # the table gives under its old name
-    record_names = {r.species: r.common_name for r in result.records if r.species and r.common_name}
-    result.japan_species = japan_species(species, {**common_names, **record_names})
-    result.report.append(
-        ReportLine(
-            "species_with_japanese_name",
-            len(result.japan_species),
-            f"{len(result.japan_species)} of {len(species)} species (directly or through a "
-            "subspecies; transliterations with ・ left out): the default species list "
-            "(classify.species_list: japan)",
-        )
-    )
+    _add_species_list(result, tables.common_names)
+    inputs = [fasta, *tables.inputs]
     result.report.append(ReportLine("input_sha256", len(inputs), database_checksum(*inputs)))
     return result
 
