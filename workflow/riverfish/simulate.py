@@ -181,6 +181,108 @@ def _config_for(base: Mapping, sheets: Mapping[str, Path], params: SimParams) ->
     return cfg
 
 
+SHEET_COLUMNS = ("sample", "basin", "site", "campaign", "replicate", "type", "fq1", "fq2")
+CAMPAIGN_SHEET_COLUMNS = ("sample", "basin", "site", "site_role", "replicate", "type", "fq1", "fq2")
+DESIGN_TABLE_COLUMNS = (
+    "sample",
+    "campaign",
+    "basin",
+    "site",
+    "replicate",
+    "type",
+    "species",
+    "relative_abundance",
+    "ref_id",
+    "taxon",
+    "simulated_reads",
+    "in_truth",
+)
+
+
+def _check_campaign(designs: Sequence[SampleDesign], profile: QualityProfile, params) -> None:
+    """The settings, the profile's read length and unique sample names."""
+    params.check()
+    if profile.length < params.read_length:
+        raise InputError(
+            f"the quality profile has reads of {profile.length} bases, "
+            f"shorter than the read length {params.read_length}"
+        )
+    names = [d.sample for d in designs]
+    if len(set(names)) != len(names):
+        dup = sorted({x for x in names if names.count(x) > 1})
+        raise InputError(f"sample names occur more than once: {', '.join(dup[:5])}")
+
+
+def _read_files(designs: Sequence[SampleDesign], reads: Path) -> dict[str, tuple[Path, Path]]:
+    """sample -> (R1, R2) paths, named as a MiSeq run names them."""
+    return {
+        d.sample: (
+            reads / f"{d.sample}_S{i}_L001_R1_001.fastq.gz",
+            reads / f"{d.sample}_S{i}_L001_R2_001.fastq.gz",
+        )
+        for i, d in enumerate(designs, start=1)
+    }
+
+
+def _simulate_all(jobs: list[tuple], state: dict, threads: int) -> list[SampleCounts]:
+    """Simulate every sample, in worker processes when ``threads`` > 1 (same bytes)."""
+    if threads > 1 and len(jobs) > 1:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+        with ProcessPoolExecutor(
+            threads, mp_context=ctx, initializer=_init_worker, initargs=(state,)
+        ) as ex:
+            return list(ex.map(_simulate_one, jobs, chunksize=1))
+    _init_worker(state)
+    return [_simulate_one(job) for job in jobs]
+
+
+def _write_sheets(
+    out: Path, designs: Sequence[SampleDesign], files: Mapping[str, tuple[Path, Path]]
+) -> dict[str, Path]:
+    """``samples.tsv`` (the dev-campaigns layout, relative paths) and one workflow sheet
+    per campaign (absolute paths); returns campaign -> sheet."""
+
+    def row(d: SampleDesign, relative: bool) -> dict:
+        fq1, fq2 = files[d.sample]
+        if relative:
+            fq1, fq2 = fq1.relative_to(out), fq2.relative_to(out)
+        return {**vars(d), "fq1": fq1, "fq2": fq2}
+
+    _write_tsv(out / "samples.tsv", [row(d, True) for d in designs], SHEET_COLUMNS)
+    sheets: dict[str, Path] = {}
+    for campaign in dict.fromkeys(d.campaign for d in designs):
+        sheets[campaign] = out / "campaigns" / f"{campaign}.tsv"
+        rows = [row(d, False) for d in designs if d.campaign == campaign]
+        _write_tsv(sheets[campaign], rows, CAMPAIGN_SHEET_COLUMNS)
+    return sheets
+
+
+def _write_truth(out: Path, designs, haplotypes, counts, min_reads, min_fraction) -> None:
+    """The truth tables, the design with its simulated reads and the reads of each kind."""
+    composition, tallies, sites, design_rows = truth_tables(
+        designs, haplotypes, counts, min_reads=min_reads, min_fraction=min_fraction
+    )
+    _write_tsv(
+        out / "truth_composition.tsv",
+        composition,
+        ["sample", "taxon", "rank", "genus", "family", "order", "expected_reads"],
+    )
+    _write_tsv(
+        out / "truth_tallies.tsv",
+        tallies,
+        ["basin", "campaign", "n_orders", "n_families", "n_species"],
+    )
+    _write_tsv(out / "truth_sites.tsv", sites, ["basin", "site", "campaign", "n_species"])
+    _write_tsv(out / "design.tsv", design_rows, DESIGN_TABLE_COLUMNS)
+    _write_tsv(
+        out / "simulated_reads.tsv",
+        [vars(counts[d.sample]) for d in designs],
+        ["sample", "pairs", "true", "chimeras", "tag_jumps", "dimers", "contaminant"],
+    )
+
+
 def simulate_campaign(
     designs: Sequence[SampleDesign],
     haplotypes: Mapping[str, Haplotype],
@@ -198,27 +300,16 @@ def simulate_campaign(
     """Write the reads, sheets, config and truth of a design into ``out``."""
     import yaml
 
-    params.check()
-    if profile.length < params.read_length:
-        raise InputError(
-            f"the quality profile has reads of {profile.length} bases, "
-            f"shorter than the read length {params.read_length}"
-        )
-    names = [d.sample for d in designs]
-    if len(set(names)) != len(names):
-        dup = sorted({x for x in names if names.count(x) > 1})
-        raise InputError(f"sample names occur more than once: {', '.join(dup[:5])}")
+    _check_campaign(designs, profile, params)
     out = Path(out).resolve()
-    reads = out / "reads"
-    reads.mkdir(parents=True, exist_ok=True)
+    (out / "reads").mkdir(parents=True, exist_ok=True)
     (out / "campaigns").mkdir(exist_ok=True)
+    files = _read_files(designs, out / "reads")
     mixtures = _jump_mixtures(designs)
-    jobs, files = [], {}
-    for i, d in enumerate(designs, start=1):
-        r1 = reads / f"{d.sample}_S{i}_L001_R1_001.fastq.gz"
-        r2 = reads / f"{d.sample}_S{i}_L001_R2_001.fastq.gz"
-        files[d.sample] = (r1, r2)
-        jobs.append((d, i, mixtures[d.sample], str(r1), str(r2)))
+    jobs = [
+        (d, i, mixtures[d.sample], str(files[d.sample][0]), str(files[d.sample][1]))
+        for i, d in enumerate(designs, start=1)
+    ]
     in_samples = {sp for d in designs if d.type == "sample" for sp, _ in d.composition}
     state = {
         "alignments": aligned_pairs(haplotypes, in_samples, vsearch),
@@ -228,103 +319,14 @@ def simulate_campaign(
         "seed": seed,
         "compresslevel": compresslevel,
     }
-    if threads > 1 and len(jobs) > 1:
-        import multiprocessing
-
-        ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-        with ProcessPoolExecutor(
-            threads, mp_context=ctx, initializer=_init_worker, initargs=(state,)
-        ) as ex:
-            results = list(ex.map(_simulate_one, jobs, chunksize=1))
-    else:
-        _init_worker(state)
-        results = [_simulate_one(job) for job in jobs]
-    counts = {c.sample: c for c in results}
-
-    # sheets: the dev-campaigns layout, and one workflow sheet per campaign
-    rel = [
-        {
-            "sample": d.sample,
-            "basin": d.basin,
-            "site": d.site,
-            "campaign": d.campaign,
-            "replicate": d.replicate,
-            "type": d.type,
-            "fq1": files[d.sample][0].relative_to(out),
-            "fq2": files[d.sample][1].relative_to(out),
-        }
-        for d in designs
-    ]
-    _write_tsv(
-        out / "samples.tsv",
-        rel,
-        ["sample", "basin", "site", "campaign", "replicate", "type", "fq1", "fq2"],
-    )
-    sheets: dict[str, Path] = {}
-    for campaign in dict.fromkeys(d.campaign for d in designs):
-        rows = [
-            {
-                "sample": d.sample,
-                "basin": d.basin,
-                "site": d.site,
-                "site_role": d.site_role,
-                "replicate": d.replicate,
-                "type": d.type,
-                "fq1": files[d.sample][0],
-                "fq2": files[d.sample][1],
-            }
-            for d in designs
-            if d.campaign == campaign
-        ]
-        sheets[campaign] = out / "campaigns" / f"{campaign}.tsv"
-        _write_tsv(
-            sheets[campaign],
-            rows,
-            ["sample", "basin", "site", "site_role", "replicate", "type", "fq1", "fq2"],
-        )
+    counts = {c.sample: c for c in _simulate_all(jobs, state, threads)}
+    sheets = _write_sheets(out, designs, files)
     cfg = _config_for(base_config, sheets, params)
     (out / "config.yaml").write_text(
         "# Simulated campaigns (python -m riverfish.simulate); every other key as in the\n"
         "# base configuration.\n" + yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True)
     )
-
-    composition, tallies, sites, design_rows = truth_tables(
-        designs, haplotypes, counts, min_reads=min_reads, min_fraction=min_fraction
-    )
-    _write_tsv(
-        out / "truth_composition.tsv",
-        composition,
-        ["sample", "taxon", "rank", "genus", "family", "order", "expected_reads"],
-    )
-    _write_tsv(
-        out / "truth_tallies.tsv",
-        tallies,
-        ["basin", "campaign", "n_orders", "n_families", "n_species"],
-    )
-    _write_tsv(out / "truth_sites.tsv", sites, ["basin", "site", "campaign", "n_species"])
-    _write_tsv(
-        out / "design.tsv",
-        design_rows,
-        [
-            "sample",
-            "campaign",
-            "basin",
-            "site",
-            "replicate",
-            "type",
-            "species",
-            "relative_abundance",
-            "ref_id",
-            "taxon",
-            "simulated_reads",
-            "in_truth",
-        ],
-    )
-    _write_tsv(
-        out / "simulated_reads.tsv",
-        [vars(counts[d.sample]) for d in designs],
-        ["sample", "pairs", "true", "chimeras", "tag_jumps", "dimers", "contaminant"],
-    )
+    _write_truth(out, designs, haplotypes, counts, min_reads, min_fraction)
     return counts
 
 
@@ -347,14 +349,7 @@ def _read_species_list(path: str | os.PathLike) -> list[str]:
     return names
 
 
-def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
-        prog="python -m riverfish.simulate",
-        description="Simulate the paired MiSeq reads of MiFish mock communities (a generated "
-        "monitoring programme or a design table), with sample sheets, a workflow config and "
-        "the truth tables.",
-    )
-    ap.add_argument("--out", required=True, type=Path, help="output folder (created)")
+def _design_arguments(ap: argparse.ArgumentParser) -> None:
     g = ap.add_argument_group("design")
     g.add_argument(
         "--design",
@@ -402,6 +397,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_CONTAMINANT,
         help="taxon of the blanks, at trace level in samples (default %(default)s)",
     )
+
+
+def _read_arguments(ap: argparse.ArgumentParser) -> None:
     r = ap.add_argument_group("reads")
     r.add_argument("--read-length", type=int, default=150, help="bases per read (150)")
     r.add_argument(
@@ -440,6 +438,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--no-errors", action="store_true", help="write the drawn qualities, but no errors"
     )
+
+
+def _setting_arguments(ap: argparse.ArgumentParser) -> None:
     c = ap.add_argument_group("reference database and workflow settings")
     c.add_argument(
         "--config",
@@ -461,11 +462,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="worker processes (the files do not depend on it)",
     )
     o.add_argument("--compresslevel", type=int, default=1, help="gzip level of the FASTQ files (1)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="python -m riverfish.simulate",
+        description="Simulate the paired MiSeq reads of MiFish mock communities (a generated "
+        "monitoring programme or a design table), with sample sheets, a workflow config and "
+        "the truth tables.",
+    )
+    ap.add_argument("--out", required=True, type=Path, help="output folder (created)")
+    _design_arguments(ap)
+    _read_arguments(ap)
+    _setting_arguments(ap)
     return ap
 
 
-def run(args: argparse.Namespace, log=sys.stderr) -> dict[str, SampleCounts]:
-    """Everything ``main`` does, from parsed arguments."""
+def _base_config(args: argparse.Namespace) -> dict:
+    """The base configuration, its reference replaced by --reference / --lineage."""
     import yaml
 
     base = yaml.safe_load(Path(args.config).read_text(encoding="utf-8")) or {}
@@ -481,12 +495,10 @@ def run(args: argparse.Namespace, log=sys.stderr) -> dict[str, SampleCounts]:
             "no reference database: give --reference and --lineage, or a config with them"
         )
     base["reference"] = ref
-    classify = base.get("classify", {})
-    margin = float(classify.get("margin", 0.5))
-    detection = base.get("detection", {})
-    min_reads = int(detection.get("min_reads", 10))
-    min_fraction = float(detection.get("min_fraction", 0.001))
-    filt = base.get("filter", {})
+    return base
+
+
+def _sim_params(args: argparse.Namespace) -> SimParams:
     params = SimParams(
         read_length=args.read_length,
         prefix_length=args.prefix_length,
@@ -501,6 +513,11 @@ def run(args: argparse.Namespace, log=sys.stderr) -> dict[str, SampleCounts]:
         quality_model=args.quality_model,
     )
     params.check()
+    return params
+
+
+def _length_window(params: SimParams, filt: Mapping) -> tuple[int, int]:
+    """Insert lengths the workflow keeps and the reads can cover with a merge overlap."""
     longest = (
         2 * params.read_length
         - 20
@@ -508,7 +525,70 @@ def run(args: argparse.Namespace, log=sys.stderr) -> dict[str, SampleCounts]:
         - len(params.reverse)
         - 2 * params.prefix_length
     )
-    window = (int(filt.get("min_length", 130)), min(int(filt.get("max_length", 220)), longest))
+    return int(filt.get("min_length", 130)), min(int(filt.get("max_length", 220)), longest)
+
+
+def _design_from_table(args, wanted, placed, rejected, log) -> list[SampleDesign]:
+    """The designs of --design, every taxon checked to be simulable."""
+    missing = [sp for sp in wanted if sp not in placed]
+    if missing:
+        absent = "not in the reference database (or no A/C/G/T sequence in the window)"
+        details = "; ".join(f"{sp}: {rejected.get(sp, absent)}" for sp in missing)
+        raise InputError(f"design taxa that cannot be simulated: {details}", path=args.design)
+    designs = read_design(args.design, args.pairs_per_sample, args.blank_fraction, args.contaminant)
+    for a, b, ident in close_pairs({sp: placed[sp] for sp in wanted}, 97.0, args.vsearch):
+        print(
+            f"warning: {a} and {b} are {ident:.1f} % identical; denoising may merge them",
+            file=log,
+        )
+    return designs
+
+
+def _generated_design(args, order, chosen, placed, rejected, detection, log):
+    """A generated monitoring programme drawn from the placeable species of ``order``."""
+    pool = species_pool(placed, [sp for sp in order if sp != args.contaminant], 97.0, args.vsearch)
+    designs = generate_design(
+        pool,
+        args.samples,
+        args.pairs,
+        seed=args.seed,
+        campaigns=args.campaigns,
+        basins=args.basins,
+        replicates=args.replicates,
+        species_per_site=args.species_per_site,
+        blank_fraction=args.blank_fraction,
+        min_reads=detection[0],
+        min_fraction=detection[1],
+        contaminant=args.contaminant,
+    )
+    print(
+        f"species pool: {len(pool)} of {len(order)} listed "
+        f"({len([s for s in order if s not in chosen])} not in the database, "
+        f"{len([s for s in order if s in rejected])} not placeable within a genus)",
+        file=log,
+    )
+    return designs
+
+
+def _quality_profile(args: argparse.Namespace, params: SimParams) -> QualityProfile:
+    source = args.quality_profile
+    if source == "auto":
+        source = str(DEFAULT_PROFILE) if DEFAULT_PROFILE.is_file() else "synthetic"
+    if source == "synthetic":
+        return synthetic_quality_profile(params.read_length)
+    return learn_quality_profile(source, length=params.read_length)
+
+
+def run(args: argparse.Namespace, log=sys.stderr) -> dict[str, SampleCounts]:
+    """Everything ``main`` does, from parsed arguments."""
+    base = _base_config(args)
+    ref = base["reference"]
+    margin = float(base.get("classify", {}).get("margin", 0.5))
+    detection = base.get("detection", {})
+    min_reads = int(detection.get("min_reads", 10))
+    min_fraction = float(detection.get("min_fraction", 0.001))
+    params = _sim_params(args)
+    window = _length_window(params, base.get("filter", {}))
 
     records = load_reference(
         _resolve(ref["fasta"]),
@@ -531,50 +611,12 @@ def run(args: argparse.Namespace, log=sys.stderr) -> dict[str, SampleCounts]:
         )
         raise InputError(f"contaminant {args.contaminant}: {why}")
     if args.design:
-        missing = [sp for sp in wanted if sp not in placed]
-        if missing:
-            absent = "not in the reference database (or no A/C/G/T sequence in the window)"
-            details = "; ".join(f"{sp}: {rejected.get(sp, absent)}" for sp in missing)
-            raise InputError(f"design taxa that cannot be simulated: {details}", path=args.design)
-        designs = read_design(
-            args.design, args.pairs_per_sample, args.blank_fraction, args.contaminant
-        )
-        for a, b, ident in close_pairs({sp: placed[sp] for sp in wanted}, 97.0, args.vsearch):
-            print(
-                f"warning: {a} and {b} are {ident:.1f} % identical; denoising may merge them",
-                file=log,
-            )
+        designs = _design_from_table(args, wanted, placed, rejected, log)
     else:
-        pool = species_pool(
-            placed, [sp for sp in order if sp != args.contaminant], 97.0, args.vsearch
+        designs = _generated_design(
+            args, order, chosen, placed, rejected, (min_reads, min_fraction), log
         )
-        designs = generate_design(
-            pool,
-            args.samples,
-            args.pairs,
-            seed=args.seed,
-            campaigns=args.campaigns,
-            basins=args.basins,
-            replicates=args.replicates,
-            species_per_site=args.species_per_site,
-            blank_fraction=args.blank_fraction,
-            min_reads=min_reads,
-            min_fraction=min_fraction,
-            contaminant=args.contaminant,
-        )
-        print(
-            f"species pool: {len(pool)} of {len(order)} listed "
-            f"({len([s for s in order if s not in chosen])} not in the database, "
-            f"{len([s for s in order if s in rejected])} not placeable within a genus)",
-            file=log,
-        )
-    source = args.quality_profile
-    if source == "auto":
-        source = str(DEFAULT_PROFILE) if DEFAULT_PROFILE.is_file() else "synthetic"
-    if source == "synthetic":
-        profile = synthetic_quality_profile(params.read_length)
-    else:
-        profile = learn_quality_profile(source, length=params.read_length)
+    profile = _quality_profile(args, params)
     counts = simulate_campaign(
         designs,
         placed,
