@@ -133,49 +133,68 @@ def simulate_sample(
     """
     rng = np.random.default_rng([seed, 7, index])
     n = design.pairs
-    L, p = params.read_length, params.prefix_length
-    fwd, rc_rev = params.forward.upper(), revcomp(params.reverse.upper())
     counts = SampleCounts(sample=design.sample, pairs=n)
     comp = [(sp, f) for sp, f in design.composition if f > 0]
     if not comp and n:
         raise InputError(f"sample {design.sample}: no taxon with an abundance above 0")
-    field_sample = design.type == "sample"
     n_dimer = int(rng.binomial(n, params.dimer_rate))
     n_chim = int(rng.binomial(n, params.chimera_rate)) if len(comp) > 1 else 0
     n_jump = int(rng.binomial(n, params.tag_jump_rate)) if jump_mixture else 0
-    n_cont = int(rng.binomial(n, params.contaminant_trace)) if field_sample else 0
+    n_cont = int(rng.binomial(n, params.contaminant_trace)) if design.type == "sample" else 0
     n_true = n - n_dimer - n_chim - n_jump - n_cont
     if n_true < 0:  # tiny samples
         n_dimer, n_chim, n_jump, n_cont, n_true = 0, 0, 0, 0, n
-
-    tops: list[str] = []
-    reps: list[int] = []
-
-    def insert_of(sp: str) -> str:
-        try:
-            return haplotypes[sp].sequence
-        except KeyError:
-            raise InputError(f"species {sp!r} has no haplotype") from None
-
-    true_counts = _multinomial(rng, n_true, [f for _, f in comp]) if comp else np.zeros(0, int)
-    for (sp, _), k in zip(comp, true_counts, strict=True):
-        counts.per_species[sp] = counts.per_species.get(sp, 0) + int(k)
-        if k:
-            tops.append(fwd + insert_of(sp) + rc_rev)
-            reps.append(int(k))
-    if n_cont:
-        tops.append(fwd + insert_of(params.contaminant) + rc_rev)
-        reps.append(n_cont)
+    counts.true, counts.chimeras, counts.tag_jumps = n_true, n_chim, n_jump
+    counts.dimers, counts.contaminant = n_dimer, n_cont
+    amplicons = _Amplicons(haplotypes, params)
+    amplicons.add_true(rng, comp, counts)
+    amplicons.add(params.contaminant, n_cont)
     if n_jump:
         jump_counts = _multinomial(rng, n_jump, [f for _, f in jump_mixture])
         for (sp, _), k in zip(jump_mixture, jump_counts, strict=True):
-            if k:
-                tops.append(fwd + insert_of(sp) + rc_rev)
-                reps.append(int(k))
+            amplicons.add(sp, int(k))
     if n_dimer:
-        tops.append(fwd + rc_rev)
-        reps.append(n_dimer)
-    if n_chim:
+        amplicons.tops.append(amplicons.fwd + amplicons.rc_rev)
+        amplicons.reps.append(n_dimer)
+    amplicons.add_chimeras(rng, comp, n_chim, alignments or {})
+    _write_pairs(rng, amplicons, n, index, profile, params, r1_out, r2_out, compresslevel)
+    return counts
+
+
+class _Amplicons:
+    """The distinct amplicons of a sample (primer + insert + primer) and their pairs."""
+
+    def __init__(self, haplotypes: Mapping[str, Haplotype], params: SimParams):
+        self.haplotypes = haplotypes
+        self.fwd, self.rc_rev = params.forward.upper(), revcomp(params.reverse.upper())
+        self.tops: list[str] = []
+        self.reps: list[int] = []
+
+    def insert_of(self, sp: str) -> str:
+        try:
+            return self.haplotypes[sp].sequence
+        except KeyError:
+            raise InputError(f"species {sp!r} has no haplotype") from None
+
+    def add(self, sp: str, k: int) -> None:
+        """``k`` pairs of a species' amplicon (none when ``k`` is 0)."""
+        if k:
+            self.tops.append(self.fwd + self.insert_of(sp) + self.rc_rev)
+            self.reps.append(k)
+
+    def add_true(self, rng, comp, counts: SampleCounts) -> None:
+        """The designed species' pairs, drawn from their abundances."""
+        true_counts = (
+            _multinomial(rng, counts.true, [f for _, f in comp]) if comp else np.zeros(0, int)
+        )
+        for (sp, _), k in zip(comp, true_counts, strict=True):
+            counts.per_species[sp] = counts.per_species.get(sp, 0) + int(k)
+            self.add(sp, int(k))
+
+    def add_chimeras(self, rng, comp, n_chim: int, alignments) -> None:
+        """``n_chim`` chimeras of two different designed species, one pair each."""
+        if not n_chim:
+            return
         probs = np.array([f for _, f in comp], dtype=np.float64)
         probs /= probs.sum()
         a = rng.choice(len(comp), size=n_chim, p=probs)
@@ -185,12 +204,17 @@ def simulate_sample(
         cut = rng.uniform(0.15, 0.85, size=n_chim)
         for i in range(n_chim):
             pa, pb = comp[a[i]][0], comp[b[i]][0]
-            rows = (alignments or {}).get((pa, pb))
-            tops.append(fwd + chimera(insert_of(pa), insert_of(pb), cut[i], rows) + rc_rev)
-            reps.append(1)
-    counts.true, counts.chimeras, counts.tag_jumps = n_true, n_chim, n_jump
-    counts.dimers, counts.contaminant = n_dimer, n_cont
+            insert = chimera(
+                self.insert_of(pa), self.insert_of(pb), cut[i], alignments.get((pa, pb))
+            )
+            self.tops.append(self.fwd + insert + self.rc_rev)
+            self.reps.append(1)
 
+
+def _write_pairs(rng, amplicons, n, index, profile, params, r1_out, r2_out, compresslevel):
+    """Write ``n`` read pairs of the amplicons in random order, block by block."""
+    L, p = params.read_length, params.prefix_length
+    tops, reps = amplicons.tops, amplicons.reps
     t1, t2 = _template_tails(tops, L, p) if tops else (None, None)
     lengths = np.array([len(t) for t in tops], dtype=np.int64)
     which = rng.permutation(np.repeat(np.arange(len(tops)), reps)) if tops else np.zeros(0, int)
@@ -200,20 +224,8 @@ def simulate_sample(
     with open(r1_out, "wb") as f1, open(r2_out, "wb") as f2:
         for start in range(0, n, BLOCK):
             idx = which[start : start + BLOCK]
-            m = len(idx)
-            pre1 = rng.integers(0, 4, size=(m, p), dtype=np.uint8)
-            pre2 = rng.integers(0, 4, size=(m, p), dtype=np.uint8)
-            s1 = np.concatenate([pre1, t1[idx]], axis=1)
-            s2 = np.concatenate([pre2, t2[idx]], axis=1)
-            short = lengths[idx] < L - p
-            if short.any():  # the other end's random bases, then the adapter
-                for tlen in np.unique(lengths[idx][short]):
-                    rows = np.nonzero(lengths[idx] == tlen)[0]
-                    stop = min(L, p + tlen + p)
-                    cols = np.arange(p + tlen, stop)
-                    s1[np.ix_(rows, cols)] = 3 - pre2[rows][:, ::-1][:, : len(cols)]
-                    s2[np.ix_(rows, cols)] = 3 - pre1[rows][:, ::-1][:, : len(cols)]
-            q1, q2 = profile.draw(rng, m, L, params.quality_model)
+            s1, s2 = _block_bases(rng, idx, t1, t2, lengths, L, p)
+            q1, q2 = profile.draw(rng, len(idx), L, params.quality_model)
             if params.errors:
                 for s, q in ((s1, q1), (s2, q2)):
                     err = rng.random(s.shape, dtype=np.float32) < _ERROR_P[q]
@@ -223,7 +235,25 @@ def simulate_sample(
                     s[q <= 2] = 4
             f1.write(_compress(_fastq_block(s1, q1, start + 1, head, tail1), compresslevel))
             f2.write(_compress(_fastq_block(s2, q2, start + 1, head, tail2), compresslevel))
-    return counts
+
+
+def _block_bases(rng, idx, t1, t2, lengths, L, p):
+    """Base codes of a block of pairs: random prefix, the template read from each end,
+    and on a short fragment the other end's random bases, then the adapter."""
+    m = len(idx)
+    pre1 = rng.integers(0, 4, size=(m, p), dtype=np.uint8)
+    pre2 = rng.integers(0, 4, size=(m, p), dtype=np.uint8)
+    s1 = np.concatenate([pre1, t1[idx]], axis=1)
+    s2 = np.concatenate([pre2, t2[idx]], axis=1)
+    short = lengths[idx] < L - p
+    if short.any():
+        for tlen in np.unique(lengths[idx][short]):
+            rows = np.nonzero(lengths[idx] == tlen)[0]
+            stop = min(L, p + tlen + p)
+            cols = np.arange(p + tlen, stop)
+            s1[np.ix_(rows, cols)] = 3 - pre2[rows][:, ::-1][:, : len(cols)]
+            s2[np.ix_(rows, cols)] = 3 - pre1[rows][:, ::-1][:, : len(cols)]
+    return s1, s2
 
 
 # --------------------------------------------------------------------------------------
