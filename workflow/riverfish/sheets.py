@@ -79,6 +79,39 @@ def read_sheet(path: str | os.PathLike, schema: dict, campaign: str) -> list[dic
     Raises InputError naming the sheet, the line and the column of the first problems.
     """
     path = Path(path)
+    reader = csv.reader(_sheet_lines(path, campaign), delimiter="\t", quoting=csv.QUOTE_NONE)
+    header = _sheet_header(next(reader), schema, path)
+    validator = jsonschema.Draft202012Validator(schema)
+    rows: list[dict] = []
+    problems: list[str] = []
+    for lineno, cells in enumerate(reader, start=2):
+        if not cells or all(c.strip() == "" for c in cells):
+            continue
+        if len(cells) != len(header):
+            problems.append(
+                f"{path}, line {lineno}: {len(cells)} cells, expected {len(header)} "
+                "(one per header column, tab-separated)"
+            )
+            continue
+        row, found = _sheet_row(header, cells, schema, validator)
+        problems.extend(f"{path}, line {lineno}, {p}" for p in found)
+        row["_line"] = lineno
+        rows.append(row)
+    if problems:
+        shown = problems[:20]
+        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise InputError(
+            f"the sample sheet of campaign '{campaign}' has {len(problems)} problem(s):\n  "
+            + "\n  ".join(shown)
+            + more
+        )
+    if not rows:
+        raise InputError(f"the sample sheet of campaign '{campaign}' has no sample rows", path=path)
+    return rows
+
+
+def _sheet_lines(path: Path, campaign: str) -> list[str]:
+    """The lines of a sheet that exists and is UTF-8 text with a header line."""
     if not path.is_file():
         raise InputError(
             f"the sample sheet of campaign '{campaign}' does not exist",
@@ -104,10 +137,13 @@ def read_sheet(path: str | os.PathLike, schema: dict, campaign: str) -> list[dic
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise InputError("the sheet is empty; a header row is expected", path=path, line=1)
-    reader = csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
-    header = [h.strip() for h in next(reader)]
-    props = schema["properties"]
-    unknown = [h for h in header if h not in props]
+    return lines
+
+
+def _sheet_header(cells: list[str], schema: dict, path: Path) -> list[str]:
+    """The header's column names: known, the required ones present, none twice."""
+    header = [h.strip() for h in cells]
+    unknown = [h for h in header if h not in schema["properties"]]
     if unknown:
         raise InputError(
             f"unknown column(s) {', '.join(repr(u) for u in unknown)} in the header",
@@ -127,42 +163,20 @@ def read_sheet(path: str | os.PathLike, schema: dict, campaign: str) -> list[dic
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
         raise InputError(f"column(s) {dupes} appear more than once", path=path, line=1)
+    return header
 
-    validator = jsonschema.Draft202012Validator(schema)
-    rows: list[dict] = []
-    problems: list[str] = []
-    for lineno, cells in enumerate(reader, start=2):
-        if not cells or all(c.strip() == "" for c in cells):
-            continue
-        if len(cells) != len(header):
-            problems.append(
-                f"{path}, line {lineno}: {len(cells)} cells, expected {len(header)} "
-                "(one per header column, tab-separated)"
-            )
-            continue
-        row = {h: _coerce(c.strip(), props[h]) for h, c in zip(header, cells, strict=True)}
-        for err in sorted(validator.iter_errors(row), key=lambda e: list(e.path)):
-            column = err.path[0] if err.path else None
-            what = f"column '{column}': " if column else ""
-            desc = props.get(column, {}).get("description") if column else None
-            problems.append(
-                f"{path}, line {lineno}, {what}{err.message}"
-                + (f" (expected: {desc})" if desc else "")
-            )
-        problems.extend(f"{path}, line {lineno}, {p}" for p in _cell_problems(row))
-        row["_line"] = lineno
-        rows.append(row)
-    if problems:
-        shown = problems[:20]
-        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
-        raise InputError(
-            f"the sample sheet of campaign '{campaign}' has {len(problems)} problem(s):\n  "
-            + "\n  ".join(shown)
-            + more
-        )
-    if not rows:
-        raise InputError(f"the sample sheet of campaign '{campaign}' has no sample rows", path=path)
-    return rows
+
+def _sheet_row(header, cells, schema, validator) -> tuple[dict, list[str]]:
+    """One row's cells typed by the schema, and what is wrong with them."""
+    props = schema["properties"]
+    row = {h: _coerce(c.strip(), props[h]) for h, c in zip(header, cells, strict=True)}
+    problems = []
+    for err in sorted(validator.iter_errors(row), key=lambda e: list(e.path)):
+        column = err.path[0] if err.path else None
+        what = f"column '{column}': " if column else ""
+        desc = props.get(column, {}).get("description") if column else None
+        problems.append(f"{what}{err.message}" + (f" (expected: {desc})" if desc else ""))
+    return row, problems + _cell_problems(row)
 
 
 FORMULA_STARTS = ("=", "+", "-", "@")
