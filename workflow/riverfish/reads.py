@@ -523,7 +523,10 @@ def _start_cutadapt(
 
 def _finish_cutadapt(proc: subprocess.Popen, report: Path) -> tuple[int, int]:
     """Wait for cutadapt; (reads in, reads out) from its report."""
-    proc.stdin.close()
+    try:
+        proc.stdin.close()
+    except BrokenPipeError:  # it stopped reading: its exit status says why
+        pass
     if proc.wait() != 0:
         raise ToolError(
             f"cutadapt (primer trimming) failed (exit status {proc.returncode}); its "
@@ -582,26 +585,17 @@ def process_campaign(
         shutil.rmtree(stale, ignore_errors=True)
     results = [SampleStats(sample=name) for name, _, _ in samples]
     with tempfile.TemporaryDirectory(prefix=".reads.tmp", dir=uniques_out.parent) as tmp:
-        tmpdir = Path(tmp)
         jobs = [
             _Job(i, name, str(r1), str(r2), params, tmp, vsearch, exact_shortcut)
             for i, (name, r1, r2) in enumerate(samples)
         ]
         pool = _pool(threads, len(jobs))
         clock = time.monotonic()
-        report = tmpdir / "cutadapt.json"
-        cut = _start_cutadapt(tmpdir / "rest.trimmed.fastq", report, params, cutadapt, log)
+        cut = _start_cutadapt(
+            Path(tmp) / "rest.trimmed.fastq", Path(tmp) / "cutadapt.json", params, cutadapt, log
+        )
         try:
-            # step 1 per sample; each sample's set-aside reads go to cutadapt when ready
-            step1 = []
-            for job, counts in zip(jobs, _map(pool, _merge_and_trim, jobs), strict=True):
-                step1.append(counts)
-                if "error" not in counts:
-                    with open(tmpdir / f"{job.index}.rest.fastq", "rb") as part:
-                        try:
-                            shutil.copyfileobj(part, cut.stdin)
-                        except BrokenPipeError:
-                            break  # cutadapt failed: said below
+            step1 = _exact_primers(pool, jobs, cut, Path(tmp), log)
             log.write(f"merged and exact primers: {time.monotonic() - clock:.1f} s\n")
             _fail_on_errors(jobs, step1, log)
             for s, counts in zip(results, step1, strict=True):
@@ -609,19 +603,7 @@ def process_campaign(
                 s.merged_after_truncation = counts["merged_after_truncation"]
                 s.primer_trimmed = counts["exact"]
                 s.length_ok, s.quality_ok = counts["length_ok"], counts["quality_ok"]
-            n_rest = sum(c["rest"] for c in step1)
-            n_in, n_out = _finish_cutadapt(cut, report)
-            got = _append_by_sample(tmpdir / "rest.trimmed.fastq", tmpdir, len(jobs))
-            if n_in != n_rest or n_out != got:
-                raise ToolError(
-                    f"cutadapt reported {n_in} reads in and {n_out} out, but {n_rest} "
-                    f"were given and {got} written"
-                )
-            log.write(
-                f"cutadapt: {n_out} of {n_rest} reads without exact primers kept "
-                f"({time.monotonic() - clock:.1f} s)\n"
-            )
-
+            _finish_rest(cut, Path(tmp), step1, len(jobs), clock, log)
             step3 = list(_map(pool, _rescued_and_dereplicate, jobs))
             _fail_on_errors(jobs, step3, log)
             log.write(f"filtered and dereplicated: {time.monotonic() - clock:.1f} s\n")
@@ -638,23 +620,60 @@ def process_campaign(
             s.uniques = counts["uniques"]
             _check_decreasing(s)
         _copy_logs(jobs, log)
-        tmp_uniques = tmpdir / "uniques.tsv"
-        _concatenate(tmpdir, jobs, "uniques.tsv", tmp_uniques)
-        tmp_noisy = tmpdir / "noisy.tsv"
-        if noisy_out is not None:
-            _concatenate(tmpdir, jobs, "noisy.tsv", tmp_noisy)
-        tmp_stats = tmpdir / "stats.tsv"
-        with open(tmp_stats, "w", newline="") as fh:
-            w = csv.writer(fh, delimiter="\t", lineterminator="\n")
-            w.writerow(STATS_COLUMNS)
-            w.writerows([asdict(s)[c] for c in STATS_COLUMNS] for s in results)
-        if noisy_out is not None:
-            os.replace(tmp_noisy, noisy_out)
-        os.replace(tmp_uniques, uniques_out)
-        os.replace(tmp_stats, stats_out)
+        _write_outputs(Path(tmp), jobs, results, uniques_out, stats_out, noisy_out)
     for s in results:
         log.write(f"read tracking: {json.dumps(asdict(s))}\n")
     return results
+
+
+def _exact_primers(pool, jobs: list[_Job], cut, tmpdir: Path, log) -> list[dict]:
+    """Step 1 of every sample (merge, exact primers, filter); each sample's set-aside
+    reads go to the running cutadapt as soon as the sample is done."""
+    step1, stopped = [], False
+    for job, counts in zip(jobs, _map(pool, _merge_and_trim, jobs), strict=True):
+        step1.append(counts)
+        if "error" not in counts and not stopped:
+            with open(tmpdir / f"{job.index}.rest.fastq", "rb") as part:
+                try:
+                    shutil.copyfileobj(part, cut.stdin)
+                except BrokenPipeError:
+                    stopped = True  # cutadapt failed: said when it is finished
+    return step1
+
+
+def _finish_rest(cut, tmpdir: Path, step1: list[dict], n_jobs: int, clock: float, log) -> None:
+    """Wait for cutadapt, hand each sample back its trimmed reads and check the counts."""
+    n_rest = sum(c["rest"] for c in step1)
+    n_in, n_out = _finish_cutadapt(cut, tmpdir / "cutadapt.json")
+    got = _append_by_sample(tmpdir / "rest.trimmed.fastq", tmpdir, n_jobs)
+    if n_in != n_rest or n_out != got:
+        raise ToolError(
+            f"cutadapt reported {n_in} reads in and {n_out} out, but {n_rest} "
+            f"were given and {got} written"
+        )
+    log.write(
+        f"cutadapt: {n_out} of {n_rest} reads without exact primers kept "
+        f"({time.monotonic() - clock:.1f} s)\n"
+    )
+
+
+def _write_outputs(tmpdir, jobs, results, uniques_out, stats_out, noisy_out) -> None:
+    """The uniques (and noisy reads) of all samples and the read tracking, each written
+    in the work folder and then moved into place."""
+    tmp_uniques = tmpdir / "uniques.tsv"
+    _concatenate(tmpdir, jobs, "uniques.tsv", tmp_uniques)
+    tmp_noisy = tmpdir / "noisy.tsv"
+    if noisy_out is not None:
+        _concatenate(tmpdir, jobs, "noisy.tsv", tmp_noisy)
+    tmp_stats = tmpdir / "stats.tsv"
+    with open(tmp_stats, "w", newline="") as fh:
+        w = csv.writer(fh, delimiter="\t", lineterminator="\n")
+        w.writerow(STATS_COLUMNS)
+        w.writerows([asdict(s)[c] for c in STATS_COLUMNS] for s in results)
+    if noisy_out is not None:
+        os.replace(tmp_noisy, noisy_out)
+    os.replace(tmp_uniques, uniques_out)
+    os.replace(tmp_stats, stats_out)
 
 
 def _concatenate(tmpdir: Path, jobs: list[_Job], name: str, out: Path) -> None:
