@@ -205,6 +205,59 @@ def library_events(samples: pd.DataFrame) -> pd.DataFrame:
     return fields
 
 
+def _water_events(
+    water: str,
+    w: pd.DataFrame,
+    visit: str,
+    location: Mapping,
+    reads_in_asvs: Mapping[str, int],
+    settings: Mapping,
+) -> list[dict]:
+    """A water sample's event and, when it was amplified more than once, one event per
+    PCR replicate below it (the libraries ``w``)."""
+    protocol = settings.get("sampling_protocol", "")
+    one = len(w) == 1
+    row = w.iloc[0]
+    here = {
+        **location,
+        "decimalLatitude": _first(w["latitude"]) or location["decimalLatitude"],
+        "decimalLongitude": _first(w["longitude"]) or location["decimalLongitude"],
+    }
+    rows = [
+        {
+            "eventID": water,
+            "parentEventID": visit,
+            "eventType": "Sample",
+            "eventDate": _date_range(w["date"]),
+            "samplingProtocol": protocol,
+            "sampleSizeValue": str(reads_in_asvs.get(row["sample"], 0)) if one else "",
+            "sampleSizeUnit": READS if one else "",
+            "materialSampleID": row["sample"] if one else water,
+            **here,
+            "recordedBy": settings.get("recorded_by", ""),
+            "eventRemarks": f"field replicate {row['replicate']}",
+        }
+    ]
+    if one:
+        return rows
+    for lib in w.itertuples():
+        rows.append(
+            {
+                "eventID": lib.sample,
+                "parentEventID": water,
+                "eventType": "PCR replicate",
+                "eventDate": _date_range(pd.Series([lib.date])),
+                "samplingProtocol": protocol,
+                "sampleSizeValue": str(reads_in_asvs.get(lib.sample, 0)),
+                "sampleSizeUnit": READS,
+                "materialSampleID": lib.sample,
+                **here,
+                "eventRemarks": f"PCR replicate {lib.pcr_replicate}",
+            }
+        )
+    return rows
+
+
 def events(
     samples: pd.DataFrame,
     reads_in_asvs: Mapping[str, int],
@@ -252,45 +305,7 @@ def events(
                 }
             )
             for water, w in v.groupby("water_sample", sort=False):
-                one = len(w) == 1
-                row = w.iloc[0]
-                here = {
-                    **location,
-                    "decimalLatitude": _first(w["latitude"]) or lat,
-                    "decimalLongitude": _first(w["longitude"]) or lon,
-                }
-                rows.append(
-                    {
-                        "eventID": water,
-                        "parentEventID": visit,
-                        "eventType": "Sample",
-                        "eventDate": _date_range(w["date"]),
-                        "samplingProtocol": protocol,
-                        "sampleSizeValue": str(reads_in_asvs.get(row["sample"], 0)) if one else "",
-                        "sampleSizeUnit": READS if one else "",
-                        "materialSampleID": row["sample"] if one else water,
-                        **here,
-                        "recordedBy": recorded,
-                        "eventRemarks": f"field replicate {row['replicate']}",
-                    }
-                )
-                if one:
-                    continue
-                for lib in w.itertuples():
-                    rows.append(
-                        {
-                            "eventID": lib.sample,
-                            "parentEventID": water,
-                            "eventType": "PCR replicate",
-                            "eventDate": _date_range(pd.Series([lib.date])),
-                            "samplingProtocol": protocol,
-                            "sampleSizeValue": str(reads_in_asvs.get(lib.sample, 0)),
-                            "sampleSizeUnit": READS,
-                            "materialSampleID": lib.sample,
-                            **here,
-                            "eventRemarks": f"PCR replicate {lib.pcr_replicate}",
-                        }
-                    )
+                rows.extend(_water_events(water, w, visit, location, reads_in_asvs, settings))
     table = pd.DataFrame(rows, columns=list(EVENT_TERMS))
     return table.fillna("").astype(str)
 

@@ -23,6 +23,7 @@ is estimated again.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -203,6 +204,61 @@ def _basin_condition(
     return out
 
 
+@dataclass(frozen=True)
+class _Tables:
+    """The inputs of :func:`state_of_nature`, prepared once (internal)."""
+
+    fields: pd.DataFrame  # field samples
+    dets: pd.DataFrame  # detections per site and campaign
+    reads: pd.DataFrame  # unassigned and total reads per sample, with basin and site
+    detect: Mapping  # (basin, campaign) -> median detection probability per sample
+    water: Mapping  # (basin, campaign) -> water samples
+    site_water: Mapping  # (basin, site, campaign) -> water samples
+    site_campaign: pd.DataFrame
+    basin_campaign: pd.DataFrame
+    recovery: pd.DataFrame
+    similarity: pd.DataFrame
+    traits: pd.DataFrame
+
+
+def _location_row(t: _Tables, basin: str, site: str | None, reference: str, campaign: str):
+    """One row: an impacted site (``site``) or the whole basin (``None``) in a campaign."""
+    d = t.dets.loc[(t.dets["basin"] == basin) & (t.dets["campaign"] == campaign)]
+    r = t.reads.loc[(t.reads["basin"] == basin) & (t.reads["campaign"] == campaign)]
+    if site is not None:
+        d = d.loc[d["site"] == site]
+        r = r.loc[r["site"] == site]
+    row: dict = {
+        "location_type": "impacted_site" if site is not None else "basin",
+        "basin": basin,
+        "site": site or "",
+        "reference_site": reference,
+        "campaign": campaign,
+    }
+    sc = t.site_campaign
+    ref_rich = sc.loc[
+        (sc["basin"] == basin) & (sc["site"] == reference) & (sc["campaign"] == campaign),
+        "n_species",
+    ]
+    row["n_species_reference"] = int(ref_rich.iloc[0]) if len(ref_rich) else None
+    if site is not None:
+        row.update(_impacted_site_condition(sc, t.recovery, row))
+        n_water = t.site_water.get((basin, site, campaign), 0)
+    else:
+        row.update(_basin_condition(t.basin_campaign, sc, t.similarity, row))
+        n_water = t.water.get((basin, campaign), 0)
+    facts = _taxa_facts(d, t.traits)
+    total = r["total_reads"].sum()
+    share = r["unassigned_reads"].sum() / total if total else None
+    row.update({k: v for k, v in facts.items() if not k.startswith("_")})
+    row["limitations"] = _limitations(facts, t.detect.get((basin, campaign)), n_water, share)
+    if site is None:
+        row["limitations"] += (
+            "; basin values are means over its sites other than the reference (no interval)"
+        )
+    return row
+
+
 def state_of_nature(
     *,
     samples: pd.DataFrame,
@@ -219,23 +275,22 @@ def state_of_nature(
     """The table (see the module's text): per basin, its impacted sites then the basin as
     a whole, each over the campaigns in order."""
     fields = samples.loc[samples["type"] == "sample"].fillna("")
-    dets = site_detections.loc[site_detections["detected"].astype(str) == "True"].fillna("")
     design = survey_design.copy()
     design["detection_per_sample"] = pd.to_numeric(design["detection_per_sample"])
-    detect = design.groupby(["basin", "campaign"])["detection_per_sample"].median().to_dict()
-    water = (
-        fields.drop_duplicates(["campaign", "basin", "site", "replicate"])
-        .groupby(["basin", "campaign"])
-        .size()
-        .to_dict()
+    waters = fields.drop_duplicates(["campaign", "basin", "site", "replicate"])
+    tables = _Tables(
+        fields=fields,
+        dets=site_detections.loc[site_detections["detected"].astype(str) == "True"].fillna(""),
+        reads=unassigned.merge(fields.loc[:, ["sample", "basin", "site"]], on="sample"),
+        detect=design.groupby(["basin", "campaign"])["detection_per_sample"].median().to_dict(),
+        water=waters.groupby(["basin", "campaign"]).size().to_dict(),
+        site_water=waters.groupby(["basin", "site", "campaign"]).size().to_dict(),
+        site_campaign=site_campaign,
+        basin_campaign=basin_campaign,
+        recovery=recovery,
+        similarity=similarity,
+        traits=traits,
     )
-    site_water = (
-        fields.drop_duplicates(["campaign", "basin", "site", "replicate"])
-        .groupby(["basin", "site", "campaign"])
-        .size()
-        .to_dict()
-    )
-    reads = unassigned.merge(fields.loc[:, ["sample", "basin", "site"]], on="sample")
     rows: list[dict] = []
     for basin in dict.fromkeys(fields["basin"]):
         b_fields = fields.loc[fields["basin"] == basin]
@@ -248,46 +303,8 @@ def state_of_nature(
                 here = b_fields.loc[b_fields["campaign"] == campaign]
                 if site is not None:
                     here = here.loc[here["site"] == site]
-                if here.empty:
-                    continue
-                d = dets.loc[(dets["basin"] == basin) & (dets["campaign"] == campaign)]
-                r = reads.loc[(reads["basin"] == basin) & (reads["campaign"] == campaign)]
-                if site is not None:
-                    d = d.loc[d["site"] == site]
-                    r = r.loc[r["site"] == site]
-                row: dict = {
-                    "location_type": "impacted_site" if site is not None else "basin",
-                    "basin": basin,
-                    "site": site or "",
-                    "reference_site": reference,
-                    "campaign": campaign,
-                }
-                ref_rich = site_campaign.loc[
-                    (site_campaign["basin"] == basin)
-                    & (site_campaign["site"] == reference)
-                    & (site_campaign["campaign"] == campaign),
-                    "n_species",
-                ]
-                row["n_species_reference"] = int(ref_rich.iloc[0]) if len(ref_rich) else None
-                if site is not None:
-                    row.update(_impacted_site_condition(site_campaign, recovery, row))
-                    n_water = site_water.get((basin, site, campaign), 0)
-                else:
-                    row.update(_basin_condition(basin_campaign, site_campaign, similarity, row))
-                    n_water = water.get((basin, campaign), 0)
-                facts = _taxa_facts(d, traits)
-                total = r["total_reads"].sum()
-                share = r["unassigned_reads"].sum() / total if total else None
-                row.update({k: v for k, v in facts.items() if not k.startswith("_")})
-                row["limitations"] = _limitations(
-                    facts, detect.get((basin, campaign)), n_water, share
-                )
-                if site is None:
-                    row["limitations"] += (
-                        "; basin values are means over its sites other than the reference "
-                        "(no interval)"
-                    )
-                location.append(row)
+                if not here.empty:
+                    location.append(_location_row(tables, basin, site, reference, campaign))
             for key in ("relative_richness", "sorensen"):
                 _changes(location, key)
             baseline = location[0]["campaign"] if location else ""

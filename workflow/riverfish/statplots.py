@@ -140,6 +140,33 @@ def richness_estimates_figure(richness_table: pd.DataFrame, campaigns: Sequence[
     return fig
 
 
+def _interval_line(ax, x, rows: pd.DataFrame, col: str, colour) -> None:
+    """A measure over the campaigns with its interval (``<col>_lower`` / ``_upper``)."""
+    est = rows[col].to_numpy(float)
+    lo = rows[f"{col}_lower"].to_numpy(float)
+    hi = rows[f"{col}_upper"].to_numpy(float)
+    ax.fill_between(x, lo, hi, color=colour, alpha=0.25, linewidth=0)
+    ax.errorbar(
+        x,
+        est,
+        yerr=_spread(est, lo, hi),
+        fmt="o-",
+        color=colour,
+        markersize=4,
+        elinewidth=1,
+        capsize=2,
+    )
+
+
+def _campaign_axis(ax, campaigns: Sequence[str], label: str, top: float | None) -> None:
+    """Campaigns along x, the measure from 0 (to ``top``) along y."""
+    ax.set_xticks(range(len(campaigns)), list(campaigns), rotation=30 if len(campaigns) > 2 else 0)
+    ax.set_xlim(-0.3, len(campaigns) - 0.7)
+    ax.set_ylim(bottom=0, top=top)
+    ax.set_ylabel(label)
+    ax.grid(axis="y", linewidth=0.4, alpha=0.5)
+
+
 def recovery_figure(
     by_campaign: pd.DataFrame, verdicts: pd.DataFrame, campaigns: Sequence[str]
 ) -> Figure:
@@ -180,51 +207,26 @@ def recovery_figure(
         ref = str(rows["reference_site"].iloc[0])
         rows = rows.loc[rows["relative_richness"].notna()]
         x = rows["campaign"].map(position).to_numpy(float)
-        for i, (col, label) in enumerate(
-            (
-                ("relative_per_sample", "Species per sample / reference"),
-                ("sorensen", "Sørensen similarity"),
-            )
-        ):
-            ax = axes[top + i, j]
-            name = col
-            if i == 0:  # the site's richness relative to the reference, beside it
-                ax.plot(
-                    x,
-                    rows["relative_richness"].to_numpy(float),
-                    marker="s",
-                    linestyle=":",
-                    color="#555555",
-                    markersize=3,
-                    label="richness / reference",
-                )
-            est = rows[name].to_numpy(float)
-            lo = rows[f"{col}_lower"].to_numpy(float)
-            hi = rows[f"{col}_upper"].to_numpy(float)
-            ax.fill_between(x, lo, hi, color=_colour(j), alpha=0.25, linewidth=0)
-            ax.errorbar(
-                x,
-                est,
-                yerr=_spread(est, lo, hi),
-                fmt="o-",
-                color=_colour(j),
-                markersize=4,
-                elinewidth=1,
-                capsize=2,
-            )
-            if i == 0:
-                ax.axhline(1.0, color="#555555", linewidth=0.8, linestyle="--")
-                ax.legend(fontsize=FONT_SIZE - 2, loc="best")
-            ax.set_xticks(
-                range(len(campaigns)), list(campaigns), rotation=30 if len(campaigns) > 2 else 0
-            )
-            ax.set_xlim(-0.3, len(campaigns) - 0.7)
-            ax.set_ylim(bottom=0, top=1.05 if col == "sorensen" else None)
-            ax.set_ylabel(label)
-            ax.grid(axis="y", linewidth=0.4, alpha=0.5)
-            if i == 0:
-                ax.set_title(f"{site} vs {ref}: {words.get((basin, site), '')}")
-            _style(ax)
+        ax = axes[top, j]
+        ax.plot(  # the site's richness relative to the reference, beside the measure
+            x,
+            rows["relative_richness"].to_numpy(float),
+            marker="s",
+            linestyle=":",
+            color="#555555",
+            markersize=3,
+            label="richness / reference",
+        )
+        _interval_line(ax, x, rows, "relative_per_sample", _colour(j))
+        ax.axhline(1.0, color="#555555", linewidth=0.8, linestyle="--")
+        ax.legend(fontsize=FONT_SIZE - 2, loc="best")
+        _campaign_axis(ax, campaigns, "Species per sample / reference", None)
+        ax.set_title(f"{site} vs {ref}: {words.get((basin, site), '')}")
+        _style(ax)
+        ax = axes[top + 1, j]
+        _interval_line(ax, x, rows, "sorensen", _colour(j))
+        _campaign_axis(ax, campaigns, "Sørensen similarity", 1.05)
+        _style(ax)
     for k in range(n, n_rows * n_cols):
         top, j = 2 * (k // n_cols), k % n_cols
         axes[top, j].set_axis_off()
