@@ -16,6 +16,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import dnaio
+
 from .errors import InputError
 from .refnames import _GENUS_RE, _is_genus, name_key, normalise_name
 
@@ -80,42 +82,35 @@ def _iter_text_lines(path: Path, what: str) -> Iterator[tuple[int, str]]:
 
 
 def read_fasta(path: str | os.PathLike[str]) -> list[FastaRecord]:
-    """Read a FASTA file, keeping the line number of every header.
+    """Read a FASTA file (dnaio), keeping the line number of every header.
 
     Sequence lines of a record are joined; blank lines are ignored; CRLF line ends are
     accepted. Raises :class:`InputError` (with file and line) on a sequence before the first
     header, a header line with nothing after ``>``, or binary data.
     """
     path = Path(path)
-    records: list[FastaRecord] = []
-    header: str | None = None
-    header_line = 0
-    chunks: list[str] = []
-    for number, text in _iter_text_lines(path, "FASTA file"):
-        if text.startswith(">"):
-            if header is not None:
-                records.append(FastaRecord(header, "".join(chunks), header_line))
-            header = text[1:].strip()
-            if not header:
-                raise InputError(
-                    "header line with nothing after '>'",
-                    path=path,
-                    line=number,
-                    hint="every record needs a header like '>gb|AB123456|Genus_species'",
-                )
-            header_line = number
-            chunks = []
-        elif text.strip():
-            if header is None:
-                raise InputError(
-                    f"sequence data before the first header: {text.strip()[:40]!r}",
-                    path=path,
-                    line=number,
-                    hint="a FASTA file starts with a '>' header line",
-                )
-            chunks.append(text.strip())
-    if header is not None:
-        records.append(FastaRecord(header, "".join(chunks), header_line))
+    # the text checks (binary data, not UTF-8, compressed), and where the headers stand
+    starts = [n for n, text in _iter_text_lines(path, "FASTA file") if text.startswith(">")]
+    try:
+        with dnaio.open(path, fileformat="fasta") as reader:
+            parsed = [(record.name.strip(), record.sequence) for record in reader]
+    except dnaio.exceptions.FastaFormatError as exc:
+        raise InputError(
+            f"sequence data before the first header ({exc.message})",
+            path=path,
+            line=exc.line + 1 if exc.line is not None else None,
+            hint="a FASTA file starts with a '>' header line",
+        ) from None
+    records = []
+    for (header, sequence), line in zip(parsed, starts, strict=True):
+        if not header:
+            raise InputError(
+                "header line with nothing after '>'",
+                path=path,
+                line=line,
+                hint="every record needs a header like '>gb|AB123456|Genus_species'",
+            )
+        records.append(FastaRecord(header, sequence, line))
     return records
 
 
