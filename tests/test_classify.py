@@ -23,7 +23,8 @@ from riverfish.classify import (
     validate_thresholds,
 )
 from riverfish.errors import InputError, ToolError
-from riverfish.refdb import build_database, read_fasta, write_database
+from riverfish.refdb import build_database, write_database
+from riverfish.refinputs import read_fasta
 
 REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "reference"
 

@@ -6,7 +6,7 @@ import pandas as pd
 
 from conftest import DEV, REFERENCE, run_workflow
 from riverfish.asvs import read_fasta
-from riverfish.refdb import normalise_name
+from riverfish.refnames import normalise_name
 
 TAXONOMY_COLUMNS = [
     "asv_id",

@@ -11,7 +11,7 @@ Inputs (see ``reference_db/README.md`` for where they come from):
 The builder never drops a record silently: every record read is either kept or dropped
 with a reason, and every reason is counted in the build report. The inputs are read by
 :mod:`riverfish.refinputs` and the labels read as names by :mod:`riverfish.refnames`
-(both re-exported here); this module builds, reports and writes.
+; this module builds, reports and writes.
 """
 
 from __future__ import annotations
@@ -26,47 +26,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import refinputs
 from .errors import InputError
-from .refinputs import (  # the readers (refinputs) and names (refnames), re-exported
-    _AMBIGUOUS,
-    _FAMILY_CODE_RE,
-    IUPAC,
-    FastaRecord,
-    _clean_sequence,
-    _read_common_names_table,
-    _unambiguous,
-    parse_header,
-    read_common_names,
-    read_family_genera,
-    read_family_orders,
-    read_family_table,
-    read_fasta,
-    read_lineage,
-    read_name_fixes,
-)
-from .refnames import NOTES, TaxonName, name_key, normalise_name
+from .refinputs import FastaRecord
+from .refnames import TaxonName, name_key, normalise_name
 
 __all__ = [
     "BuildResult",
-    "FastaRecord",
-    "NOTES",
+    "DROP_REASONS",
+    "REPORT_ITEMS",
     "RefRecord",
     "ReportLine",
     "TAXONOMY_COLUMNS",
-    "TaxonName",
     "build_database",
     "build_from_records",
     "database_checksum",
-    "name_key",
-    "normalise_name",
-    "parse_header",
-    "read_common_names",
-    "read_family_genera",
-    "read_family_table",
-    "read_fasta",
-    "read_lineage",
-    "read_family_orders",
-    "read_name_fixes",
     "write_database",
 ]
 
@@ -205,7 +179,7 @@ def _counted(counter: Counter[str], limit: int = 50) -> str:
 
 def _family_orders(lineage: dict[str, tuple[str, str]]) -> dict[str, str]:
     """family -> order, for families whose genera name exactly one non-empty order."""
-    return _unambiguous((fam, order) for fam, order in lineage.values() if fam and order)
+    return refinputs._unambiguous((fam, order) for fam, order in lineage.values() if fam and order)
 
 
 @dataclass
@@ -267,7 +241,7 @@ class _Builder:
         self.lineage_families = {fam for fam, _ in lineage.values() if fam}
         self.family_order = _family_orders(lineage)
         self.tally = _Tally()
-        self.all_ids = {i for i, _, _ in (parse_header(r.header) for r in records) if i}
+        self.all_ids = {i for i, _, _ in (refinputs.parse_header(r.header) for r in records) if i}
         self.used_ids: set[str] = set()
         self.seen: set[tuple[str, str, str]] = set()
         self.first_label: dict[str, str] = {}
@@ -280,14 +254,14 @@ class _Builder:
 
     def screen(self, rec: FastaRecord) -> _Screened | None:
         """Header, sequence characters and exact duplicates."""
-        ref_id, label, repaired = parse_header(rec.header)
+        ref_id, label, repaired = refinputs.parse_header(rec.header)
         if ref_id is None:
             return self.drop("unparseable_header", f"line {rec.line}: {rec.header[:60]}")
         tag = f"{ref_id} ({label or rec.header})"
         if not rec.sequence:
             return self.drop("empty_sequence", tag)
-        sequence, changed = _clean_sequence(rec.sequence)
-        bad = sorted(set(sequence) - IUPAC)
+        sequence, changed = refinputs._clean_sequence(rec.sequence)
+        bad = sorted(set(sequence) - refinputs.IUPAC)
         if bad:
             return self.drop("bad_sequence", f"{tag}: {''.join(bad)[:10]!r}")
         key = (ref_id, label, sequence)
@@ -319,7 +293,7 @@ class _Builder:
         family_how = "family_from_lineage" if family else ""
         order_how = "order_from_lineage" if order else ""
         if not family:
-            code = _FAMILY_CODE_RE.match(screened.ref_id)
+            code = refinputs._FAMILY_CODE_RE.match(screened.ref_id)
             by_genus = self.family_genera.get(genus, "")
             by_code = self.family_codes.get(code.group(1), "") if code else ""
             if by_genus in self.lineage_families:
@@ -382,7 +356,7 @@ class _Builder:
             self.note("order_missing", kept.family)
         if screened.changed:
             self.note("sequence_normalised", kept.ref_id)
-        if _AMBIGUOUS.intersection(kept.sequence):
+        if refinputs._AMBIGUOUS.intersection(kept.sequence):
             self.note("ambiguous_bases", kept.ref_id)
         if kept.note in _NOTE_ITEMS:
             self.note(_NOTE_ITEMS[kept.note], kept.label)
@@ -560,26 +534,26 @@ def _read_tables(
     family_orders_path: str | os.PathLike[str] | None,
 ) -> _Tables:
     """Read the lineage and each optional table that is given."""
-    tables = _Tables(inputs=[lineage_file], lineage=read_lineage(lineage_file))
+    tables = _Tables(inputs=[lineage_file], lineage=refinputs.read_lineage(lineage_file))
     if family_table_path is not None:
         table = _checked_input(family_table_path, "family table", "family_table")
         tables.inputs.append(table)
-        tables.family_codes = read_family_table(table)
-        tables.family_genera = read_family_genera(table)
+        tables.family_codes = refinputs.read_family_table(table)
+        tables.family_genera = refinputs.read_family_genera(table)
     if common_names_path is not None:
         names_file = _checked_input(common_names_path, "common-names table", "common_names")
         tables.inputs.append(names_file)
-        tables.common_names, tables.conflicts = _read_common_names_table(
+        tables.common_names, tables.conflicts = refinputs._read_common_names_table(
             names_file, common_names_encoding
         )
     if name_fixes_path is not None:
         fixes_file = _checked_input(name_fixes_path, "name table", "name_fixes")
         tables.inputs.append(fixes_file)
-        tables.name_fixes = read_name_fixes(fixes_file)
+        tables.name_fixes = refinputs.read_name_fixes(fixes_file)
     if family_orders_path is not None:
         orders_file = _checked_input(family_orders_path, "family-order table", "family_orders")
         tables.inputs.append(orders_file)
-        tables.family_orders = read_family_orders(orders_file)
+        tables.family_orders = refinputs.read_family_orders(orders_file)
     return tables
 
 
@@ -648,7 +622,7 @@ def build_database(
     """
     fasta = _checked_input(fasta_path, "reference FASTA", "fasta")
     lineage_file = _checked_input(lineage_path, "lineage table", "lineage")
-    records = read_fasta(fasta)
+    records = refinputs.read_fasta(fasta)
     if not records:
         raise InputError(
             "no FASTA records in the reference file",

@@ -36,7 +36,7 @@ def _is_japanese_name(name: str) -> bool:
 
 def japan_species(species: set[str], common_names: dict[str, str]) -> dict[str, str]:
     """species -> its Japanese name, for the database species (``Genus_epithet``) that
-    the names table (:func:`riverfish.refdb.read_common_names` keys) gives a Japanese
+    the names table (:func:`riverfish.refinputs.read_common_names` keys) gives a Japanese
     name, directly or through a subspecies (``Genus_epithet_subspecies``)."""
     out: dict[str, str] = {}
     for key, name in common_names.items():
