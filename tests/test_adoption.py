@@ -57,3 +57,45 @@ def test_a_config_of_only_the_campaigns_runs_the_example(tmp_path, dev_run):
     mine = pd.read_csv(tmp_path / "results" / "tallies" / "basin_campaign.tsv", sep="\t")
     example = pd.read_csv(dev_run / "tallies" / "basin_campaign.tsv", sep="\t")
     pd.testing.assert_frame_equal(mine, example)
+
+
+# import name -> distribution name, where they differ
+DISTRIBUTIONS = {
+    "Bio": "biopython",
+    "skbio": "scikit-bio",
+    "yaml": "pyyaml",
+    "fontTools": "fonttools",
+    "matplotlib_fontja": "matplotlib-fontja",
+}
+
+
+def _library_imports() -> set[str]:
+    """Top-level modules the library imports that are neither its own nor Python's."""
+    import ast
+    import sys
+
+    found = set()
+    for path in (ROOT / "workflow" / "riverfish").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module.split(".")[0])
+    return {m for m in found if m not in sys.stdlib_module_names and m != "riverfish"}
+
+
+def test_the_library_declares_what_it_imports_and_nothing_else():
+    import re
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = [*project["dependencies"], *sum(project["optional-dependencies"].values(), [])]
+    declared = {re.split(r"[<>=!~ ]", d, maxsplit=1)[0].lower() for d in wanted}
+    imported = {DISTRIBUTIONS.get(m, m).lower() for m in _library_imports()}
+    # snakemake is the runner, imported only where a job needs its objects
+    imported.discard("snakemake")
+    assert imported - declared == set(), "imported but not declared in pyproject.toml"
+    assert declared - imported == set(), "declared in pyproject.toml but never imported"
+    pinned = (ROOT / "requirements.txt").read_text(encoding="utf-8").lower()
+    for dist in declared:
+        assert re.search(rf"^{re.escape(dist)}==", pinned, re.M), f"{dist} not pinned"
