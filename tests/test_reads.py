@@ -7,7 +7,7 @@ import random
 import pytest
 
 from conftest import PMIFISH, needs_vsearch
-from riverfish.errors import InputError
+from riverfish.errors import InputError, ToolError
 from riverfish.primers import reverse_complement
 from riverfish.reads import (
     ExactPrimers,
@@ -336,3 +336,27 @@ def test_reads_over_the_error_limit_are_kept_apart(tmp_path):
     assert (stats.merged, stats.length_ok, stats.quality_ok) == (15, 15, 10)
     assert read_uniques_table(out / "uniques.tsv")["s1"] == {INSERT: 10}
     assert read_uniques_table(out / "noisy.tsv")["s1"] == {INSERT: 5}
+
+
+@needs_vsearch
+def test_cutadapt_dying_mid_run_fails_the_job_and_writes_nothing(tmp_path):
+    """cutadapt stops reading while reads are still being fed to it: the job fails with
+    its exit status and leaves no output and no work folder."""
+    fake = tmp_path / "cutadapt"
+    fake.write_text("#!/bin/sh\necho 'cutadapt: out of memory' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    # a mismatch in the forward primer: every read goes to cutadapt, far more than a
+    # pipe holds (64 kB)
+    bad_primer = "GTTGGTAAATCTCGTGCCAGA"
+    frag = "AC" + bad_primer + INSERT + reverse_complement(REV_U) + "GG"
+    samples = []
+    for name in ("a", "b", "c"):
+        (tmp_path / name).mkdir()
+        samples.append((name, *write_pairs(tmp_path / name, [frag] * 1500)))
+    out = tmp_path / "out"
+    params = ReadParams(forward=FWD_DEG, reverse=REV_DEG)
+    with open(tmp_path / "log.txt", "w") as log, pytest.raises(ToolError) as err:
+        process_campaign(samples, params, out / "u.tsv", out / "s.tsv", log, cutadapt=str(fake))
+    assert "cutadapt (primer trimming) failed (exit status 3)" in str(err.value)
+    assert "out of memory" in (tmp_path / "log.txt").read_text()
+    assert [p.name for p in out.iterdir()] == []
