@@ -360,3 +360,27 @@ def test_cutadapt_dying_mid_run_fails_the_job_and_writes_nothing(tmp_path):
     assert "cutadapt (primer trimming) failed (exit status 3)" in str(err.value)
     assert "out of memory" in (tmp_path / "log.txt").read_text()
     assert [p.name for p in out.iterdir()] == []
+
+
+def test_a_tool_output_cut_short_on_a_full_disk_says_the_disk_is_full(tmp_path, monkeypatch):
+    """vsearch can leave a cut-short FASTQ with exit status 0 when the disk fills: the
+    error names the full disk, not only the broken record."""
+    import shutil
+    from collections import namedtuple
+
+    from riverfish import reads
+
+    cut = tmp_path / "0.merged0.fastq"
+    cut.write_text("@r1\nACGTACGT\n+\nIIII")
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage(400_000, 400_000, 0))
+    with pytest.raises(ToolError) as err:
+        list(reads._fastq_records(cut))
+    assert "Length of sequence and qualities differ" in str(err.value)
+    assert f"No space left on device: the disk holding {tmp_path} has 0 bytes free" in str(
+        err.value
+    )
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage(10**12, 0, 10**12))
+    with pytest.raises(ToolError) as err:
+        list(reads._fastq_records(cut))
+    assert "No space left" not in str(err.value)

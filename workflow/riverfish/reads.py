@@ -261,7 +261,26 @@ class ReadFilter:
 # --- the steps --------------------------------------------------------------------------
 
 
-def _run(cmd: list[str], log, what: str) -> None:
+#: Free bytes under which a folder's disk counts as full when a tool's output is cut short.
+FULL_DISK = 1 << 20
+
+
+def _full_disk(folder: Path) -> str:
+    """A sentence on the disk of ``folder`` when it is (nearly) full, else ``""``: a tool
+    that cannot write may stop with an unclear message or leave a cut-short file."""
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return ""
+    if free >= FULL_DISK:
+        return ""
+    return (
+        f"; No space left on device: the disk holding {folder} has {free} bytes free "
+        "(free space, or point the results elsewhere, and run again)"
+    )
+
+
+def _run(cmd: list[str], log, what: str, folder: Path | None = None) -> None:
     """Run a tool, sending its messages to the log; raise ToolError on failure."""
     log.write("$ " + " ".join(cmd) + "\n")
     log.flush()
@@ -269,6 +288,7 @@ def _run(cmd: list[str], log, what: str) -> None:
     if proc.returncode != 0:
         raise ToolError(
             f"{what} failed (exit status {proc.returncode}); its messages are in the log above"
+            + (_full_disk(folder) if folder is not None else "")
         )
 
 
@@ -281,7 +301,7 @@ def _fastq_records(path: Path):
             for record in reader:
                 yield f"@{record.name}\n", record.sequence, record.qualities
     except dnaio.FileFormatError as exc:
-        raise ToolError(f"{path}: {exc}") from None
+        raise ToolError(f"{path}: {exc}{_full_disk(path.parent)}") from None
 
 
 def _fastq_chunks(path: Path, records: int = 50_000):
@@ -372,7 +392,7 @@ def merge_pairs(
         if k < len(lengths):
             cmd += ["--fastqout_notmerged_fwd", str(rest[0])]
             cmd += ["--fastqout_notmerged_rev", str(rest[1])]
-        _run(cmd, log, "vsearch --fastq_mergepairs")
+        _run(cmd, log, "vsearch --fastq_mergepairs", merged.parent)
         outputs.append(merged)
         if length:
             after_truncation += _count_fastq(merged)
